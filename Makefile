@@ -1,0 +1,51 @@
+# The README's two commands: `make demo` (the main job on the embedded emulator) and `make test`.
+# Everything is installed from the lock file (uv.lock) into .venv on first use.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+UV := $(PYTHON) -m uv
+RUN := $(UV) run --frozen --no-sync
+MANIFESTS ?= manifests
+
+.PHONY: help setup setup-sdk demo test lint typecheck unit bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+.venv/.synced: pyproject.toml uv.lock
+	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
+	$(UV) sync --frozen
+	@touch $@
+
+# The unmodified Atlan SDK (pyatlan 10.0.0) pins its own pydantic, so it lives in its own venv,
+# installed from a hash-pinned requirements file; the compatibility tests run it as a subprocess.
+.venv-sdk/.installed: tests/sdk/requirements.txt
+	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
+	$(UV) venv --quiet --allow-existing --python 3.11 .venv-sdk
+	$(UV) pip install --quiet --python .venv-sdk/bin/python --require-hashes -r tests/sdk/requirements.txt
+	@touch $@
+
+setup: .venv/.synced  ## create .venv from the lock file
+
+setup-sdk: .venv-sdk/.installed  ## create .venv-sdk with the unmodified Atlan SDK
+
+demo: setup  ## run the main job on the example manifests against the embedded emulator
+	$(RUN) reconciler validate $(MANIFESTS)
+	$(RUN) reconciler render $(MANIFESTS) -o yaml
+
+lint: setup  ## ruff, mypy and the import layering contracts
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy
+	$(RUN) lint-imports
+
+unit: setup setup-sdk  ## pytest only
+	$(RUN) pytest --cov --cov-report=term
+
+test: lint unit  ## everything CI runs: lint, types, layering, tests
+
+clean:  ## remove the environments and local state
+	rm -rf .venv .venv-sdk .reconciler .pytest_cache .mypy_cache .ruff_cache .coverage

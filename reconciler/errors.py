@@ -1,0 +1,100 @@
+"""The reconciler's own exceptions.
+
+Every error a user can cause or meet in normal operation is a ``ReconcilerError``; the CLI's
+error boundary prints its message on one line and exits 1. Anything else is a bug and gets a
+traceback hint. Library errors (httpx, ruamel.yaml, pydantic) are translated where they occur
+and chained with ``raise ... from exc``::
+
+    ReconcilerError
+    ├── ManifestError            one or more manifests are invalid (carries every problem)
+    ├── SettingsError            the environment configures the reconciler wrongly
+    ├── PlanFileError            a saved plan cannot be read or is stale
+    └── ApiError                 the Atlan workflow API answered with an error or not at all
+        ├── AuthenticationError  401: the API key was refused
+        ├── PermissionDeniedError 403
+        ├── NotFoundError        404
+        ├── ConflictError        409: name taken or stale resourceVersion
+        ├── RateLimitedError     429, after retries
+        ├── ServerError          5xx, after retries
+        └── TransportError       no answer: connection refused, dropped, timed out
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class ReconcilerError(Exception):
+    """Base of every expected error; its ``str`` is the one line the CLI prints."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with one manifest, pinned to where it is."""
+
+    file: str
+    line: int  # 1-based; 0 when the problem has no position (e.g. an unreadable file)
+    column: int  # 1-based
+    path: str  # the field path, e.g. "spec.assets.advanced.batch_size"; "" for the document
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
+        field = f" {self.path}:" if self.path else ""
+        return f"{where}:{field} {self.message}"
+
+
+class ManifestError(ReconcilerError):
+    """The manifests are invalid; ``problems`` holds every problem found, in file order."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        files = len({p.file for p in self.problems})
+        noun = "problem" if len(self.problems) == 1 else "problems"
+        where = "file" if files == 1 else "files"
+        super().__init__(f"{len(self.problems)} {noun} in {files} {where}")
+
+
+class SettingsError(ReconcilerError):
+    """A setting (environment variable) is missing or malformed."""
+
+
+class PlanFileError(ReconcilerError):
+    """A saved plan file is unreadable, from another version, or stale."""
+
+
+class ApiError(ReconcilerError):
+    """The workflow API failed a request; ``status`` is None when there was no HTTP answer."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class AuthenticationError(ApiError):
+    """401: the API key was refused."""
+
+
+class PermissionDeniedError(ApiError):
+    """403: the key is valid but may not do this."""
+
+
+class NotFoundError(ApiError):
+    """404: the workflow or run does not exist."""
+
+
+class ConflictError(ApiError):
+    """409: the name is taken, or the resourceVersion sent is stale."""
+
+
+class RateLimitedError(ApiError):
+    """429 after every retry was spent."""
+
+
+class ServerError(ApiError):
+    """5xx after every retry was spent."""
+
+
+class TransportError(ApiError):
+    """No HTTP answer: refused, dropped or timed-out connection."""

@@ -1,0 +1,474 @@
+"""The manifest format (``apiVersion: reconciler/v1``) as pydantic models.
+
+Field names follow the parameter names of the Atlan SDK's builders (``AssetImport().assets(prefix,
+object_key, input_handling)``, ``.assets_advanced(remove_attributes, ...)``, ``LineageBuilder()
+.options(...)``), and defaults are the builders' defaults, so a manifest reads like the SDK call
+it replaces. The models are strict (no string-to-int or "yes"-to-bool coercion) and reject unknown
+keys; the loader turns validation errors into file:line:column messages.
+
+String fields may contain ``${env:NAME}`` references, resolved at compile time. The secret fields
+(``secret_key``, ``service_account_json``, ``client_secret``) accept nothing else.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from functools import cache
+from typing import Annotated, Literal
+
+from croniter import croniter
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+API_VERSION = "reconciler/v1"
+KINDS = ("AssetImport", "LineageBuilder")
+
+# A reference to an environment variable; `$${` writes a literal `${`.
+ENV_REFERENCE = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
+_ANY_REFERENCE = re.compile(r"(?<!\$)\$\{")
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+# Label prefixes the reconciler, Atlan and Argo write themselves.
+RESERVED_LABEL_PREFIXES = (
+    "reconciler.dev/",
+    "orchestration.atlan.com/",
+    "package.argoproj.io/",
+    "workflows.argoproj.io/",
+)
+SECRET_FIELDS = frozenset({"secret_key", "service_account_json", "client_secret"})
+_CRON_DESCRIPTORS = (
+    "@yearly",
+    "@annually",
+    "@monthly",
+    "@weekly",
+    "@daily",
+    "@midnight",
+    "@hourly",
+)
+
+# `*_attr_to_overwrite` values the asset-import package accepts (its UI's multi-select).
+ASSET_ATTRIBUTES = (
+    "certificateStatus",
+    "announcementType",
+    "displayName",
+    "description",
+    "userDescription",
+    "ownerUsers",
+    "ownerGroups",
+    "assignedTerms",
+    "readme",
+)
+GLOSSARY_ATTRIBUTES = (
+    *ASSET_ATTRIBUTES,
+    "seeAlso",
+    "synonyms",
+    "antonyms",
+    "preferredTerms",
+    "preferredToTerms",
+    "translatedTerms",
+    "translationTerms",
+    "validValues",
+    "validValueFor",
+    "replacedBy",
+    "replacementTerms",
+    "classifies",
+    "isA",
+)
+AssetAttribute = Literal[
+    "certificateStatus",
+    "announcementType",
+    "displayName",
+    "description",
+    "userDescription",
+    "ownerUsers",
+    "ownerGroups",
+    "assignedTerms",
+    "readme",
+]
+GlossaryAttribute = Literal[
+    "certificateStatus",
+    "announcementType",
+    "displayName",
+    "description",
+    "userDescription",
+    "ownerUsers",
+    "ownerGroups",
+    "assignedTerms",
+    "readme",
+    "seeAlso",
+    "synonyms",
+    "antonyms",
+    "preferredTerms",
+    "preferredToTerms",
+    "translatedTerms",
+    "translationTerms",
+    "validValues",
+    "validValueFor",
+    "replacedBy",
+    "replacementTerms",
+    "classifies",
+    "isA",
+]
+InputHandling = Literal["upsert", "partial", "update"]
+RunPolicy = Literal["on-change", "always", "never"]
+
+
+# -- value checks: each raises ValueError with the sentence the user will read --
+
+
+def _check_references(value: str) -> str:
+    for match in _ANY_REFERENCE.finditer(value):
+        if not ENV_REFERENCE.match(value, match.start()):
+            raise ValueError(
+                "malformed reference: write ${env:NAME} with NAME a variable name "
+                "(letters, digits, underscore), or $${ for a literal ${"
+            )
+    return value
+
+
+def _check_secret_reference(value: str) -> str:
+    if not ENV_REFERENCE.fullmatch(value):
+        # Never repeat the value: it may be the secret itself.
+        raise ValueError(
+            "a secret must be an environment reference like ${env:AWS_SECRET_ACCESS_KEY}; "
+            "a literal value is not accepted (the value is not shown)"
+        )
+    return value
+
+
+def _check_dns_label(value: str) -> str:
+    if len(value) > 63 or not _DNS_LABEL.match(value):
+        raise ValueError(
+            f"{value!r} is not a DNS label: use at most 63 lowercase letters, digits and '-', "
+            "starting and ending with a letter or digit"
+        )
+    return value
+
+
+def _check_field_separator(value: str) -> str:
+    if len(value) != 1:
+        raise ValueError(f"must be exactly one character, got {value!r} ({len(value)} characters)")
+    return value
+
+
+def _check_cron(value: str) -> str:
+    text = value.strip()
+    if text in _CRON_DESCRIPTORS:
+        return value
+    if len(text.split()) != 5 or not croniter.is_valid(text):
+        raise ValueError(
+            f"{value!r} is not a cron expression: use five fields "
+            "(minute hour day-of-month month day-of-week), e.g. '0 2 * * *', "
+            f"or one of {', '.join(_CRON_DESCRIPTORS)}"
+        )
+    return value
+
+
+@cache
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _check_timezone(value: str) -> str:
+    if value not in _timezones():
+        raise ValueError(f"{value!r} is not an IANA time zone (e.g. 'UTC', 'Europe/Berlin')")
+    return value
+
+
+def _int_as_text(value: object) -> object:
+    # `token: 3` is as natural to write as `token: "3"`.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _check_labels(labels: dict[str, str]) -> dict[str, str]:
+    for key, value in labels.items():
+        prefix, _, name = key.rpartition("/")
+        if (prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix))) or (
+            len(name) > 63 or not _LABEL_NAME.match(name)
+        ):
+            raise ValueError(
+                f"label key {key!r} is not a Kubernetes label key ([prefix/]name, name at most "
+                "63 letters, digits, '-', '_', '.')"
+            )
+        if any(key.startswith(reserved) for reserved in RESERVED_LABEL_PREFIXES):
+            raise ValueError(f"label key {key!r} uses a prefix the reconciler or Atlan writes itself")
+        if value and (len(value) > 63 or not _LABEL_NAME.match(value)):
+            raise ValueError(
+                f"label value {value!r} of {key!r} is not a Kubernetes label value (at most 63 "
+                "letters, digits, '-', '_', '.', starting and ending with a letter or digit)"
+            )
+    return labels
+
+
+Text = Annotated[str, AfterValidator(_check_references)]
+SecretReference = Annotated[str, AfterValidator(_check_secret_reference)]
+DnsLabel = Annotated[str, AfterValidator(_check_dns_label)]
+FieldSeparator = Annotated[str, AfterValidator(_check_field_separator)]
+BatchSize = Annotated[int, Field(ge=1)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+# -- object stores --
+
+
+class S3(_Model):
+    """Amazon S3, as `.s3(access_key, secret_key, region, bucket)`."""
+
+    bucket: Text = Field(description="Bucket holding the CSV files.")
+    region: Text = Field(description="AWS region of the bucket, e.g. us-west-1.")
+    access_key: Text = Field(description="AWS access key id (may be a ${env:NAME} reference).")
+    secret_key: SecretReference = Field(
+        description="AWS secret access key: a ${env:NAME} reference only.",
+        json_schema_extra={"pattern": ENV_REFERENCE.pattern, "x-secret": True},
+    )
+
+
+class GCS(_Model):
+    """Google Cloud Storage, as `.gcs(project_id, service_account_json, bucket)`."""
+
+    project_id: Text = Field(description="Google Cloud project id.")
+    service_account_json: SecretReference = Field(
+        description="Service account key JSON: a ${env:NAME} reference only.",
+        json_schema_extra={"pattern": ENV_REFERENCE.pattern, "x-secret": True},
+    )
+    bucket: Text = Field(description="Bucket holding the CSV files.")
+
+
+class ADLS(_Model):
+    """Azure Data Lake Storage, as `.adls(client_id, client_secret, tenant_id, account_name, container)`."""
+
+    client_id: Text = Field(description="Azure app (client) id.")
+    client_secret: SecretReference = Field(
+        description="Azure client secret: a ${env:NAME} reference only.",
+        json_schema_extra={"pattern": ENV_REFERENCE.pattern, "x-secret": True},
+    )
+    tenant_id: Text = Field(description="Azure tenant id.")
+    account_name: Text = Field(description="Storage account name.")
+    container: Text = Field(description="Container holding the CSV files.")
+
+
+class ObjectStore(_Model):
+    """Where the CSV files are: at most one of s3, gcs, adls; none means the tenant's backing store."""
+
+    s3: S3 | None = Field(default=None, description="Read the files from Amazon S3.")
+    gcs: GCS | None = Field(default=None, description="Read the files from Google Cloud Storage.")
+    adls: ADLS | None = Field(default=None, description="Read the files from Azure Data Lake Storage.")
+
+    @model_validator(mode="after")
+    def _at_most_one(self) -> ObjectStore:
+        chosen = [name for name in ("s3", "gcs", "adls") if getattr(self, name) is not None]
+        if len(chosen) > 1:
+            raise ValueError(f"choose one object store, found {' and '.join(chosen)}")
+        return self
+
+    @property
+    def store(self) -> S3 | GCS | ADLS | None:
+        return self.s3 or self.gcs or self.adls
+
+
+# -- asset import --
+
+
+class _AdvancedCommon(_Model):
+    fail_on_errors: bool | None = Field(
+        default=None, description="Fail the run on any error (package default: true)."
+    )
+    field_separator: FieldSeparator | None = Field(
+        default=None, description="The CSV field separator, one character (package default: ',')."
+    )
+    batch_size: BatchSize | None = Field(
+        default=None, description="Assets saved per API call, at least 1 (package default: 20)."
+    )
+
+
+class AssetsAdvanced(_AdvancedCommon):
+    """`.assets_advanced(...)`: its presence sets `assets_config: advanced`."""
+
+    remove_attributes: list[AssetAttribute] | None = Field(
+        default=None, description="Attributes to clear when their CSV cell is empty."
+    )
+    case_sensitive_match: bool | None = Field(
+        default=None, description="Match asset names case-sensitively (package default: true)."
+    )
+    is_table_view_agnostic: bool | None = Field(
+        default=None,
+        description="Treat tables and views as the same type (package default: false).",
+    )
+
+
+class GlossariesAdvanced(_AdvancedCommon):
+    """`.glossaries_advanced(...)`: its presence sets `glossaries_config: advanced`."""
+
+    remove_attributes: list[GlossaryAttribute] | None = Field(
+        default=None, description="Attributes to clear when their CSV cell is empty."
+    )
+
+
+class DataProductsAdvanced(_AdvancedCommon):
+    """`.data_product_advanced(...)`: its presence sets `data_products_config: advanced`."""
+
+    remove_attributes: list[AssetAttribute] | None = Field(
+        default=None, description="Attributes to clear when their CSV cell is empty."
+    )
+
+
+class _FileSection(_Model):
+    prefix: Text = Field(description="Object-store path (directory) of the CSV file.")
+    object_key: Text = Field(description="Object name of the CSV file under the prefix.")
+    input_handling: InputHandling = Field(
+        default="update",
+        description="upsert: create and update; partial: create partial assets; update: update only.",
+    )
+
+
+class AssetsSection(_FileSection):
+    """`.assets(prefix, object_key, input_handling)`."""
+
+    advanced: AssetsAdvanced | None = Field(default=None, description="`.assets_advanced(...)`.")
+
+
+class GlossariesSection(_FileSection):
+    """`.glossaries(prefix, object_key, input_handling)`."""
+
+    advanced: GlossariesAdvanced | None = Field(default=None, description="`.glossaries_advanced(...)`.")
+
+
+class DataProductsSection(_FileSection):
+    """`.data_products(prefix, object_key, input_handling)`."""
+
+    advanced: DataProductsAdvanced | None = Field(default=None, description="`.data_product_advanced(...)`.")
+
+
+# -- what every kind shares --
+
+
+class Schedule(_Model):
+    """A cron schedule, written as Atlan writes it (workflow annotations)."""
+
+    cron: Annotated[str, AfterValidator(_check_cron)] = Field(
+        description="Five-field cron expression, e.g. '0 2 * * *'."
+    )
+    timezone: Annotated[str, AfterValidator(_check_timezone)] = Field(
+        default="UTC", description="IANA time zone the cron expression is read in."
+    )
+
+
+class Run(_Model):
+    """When apply starts a run of the workflow."""
+
+    policy: RunPolicy = Field(
+        default="on-change",
+        description="on-change: after a spec change or a new token; always: on every apply; never.",
+    )
+    token: Annotated[str, BeforeValidator(_int_as_text)] | None = Field(
+        default=None, description="Change it to request one more run (like a restart annotation)."
+    )
+
+
+class Metadata(_Model):
+    name: DnsLabel = Field(description="Identity of the workflow in this instance; a DNS label.")
+    labels: Annotated[dict[str, str], AfterValidator(_check_labels)] = Field(
+        default_factory=dict, description="Labels copied onto the workflow."
+    )
+
+
+class _SpecCommon(_Model):
+    object_store: ObjectStore = Field(
+        default_factory=ObjectStore,
+        description="Where the CSV files are; omitted means the tenant's own backing store.",
+    )
+    schedule: Schedule | None = Field(default=None, description="Run on a cron schedule.")
+    run: Run = Field(default_factory=Run, description="When apply starts a run.")
+    adopt: DnsLabel | None = Field(
+        default=None, description="Take over this existing, unmanaged workflow (its name)."
+    )
+    protect: bool = Field(default=False, description="Never archive this workflow when pruning.")
+    depends_on: list[DnsLabel] = Field(
+        default_factory=list,
+        description="Names of manifests whose workflows apply must handle first.",
+    )
+
+
+class AssetImportSpec(_SpecCommon):
+    assets: AssetsSection | None = Field(default=None, description="Import assets.")
+    glossaries: GlossariesSection | None = Field(default=None, description="Import glossaries.")
+    data_products: DataProductsSection | None = Field(default=None, description="Import data products.")
+
+    @model_validator(mode="after")
+    def _imports_something(self) -> AssetImportSpec:
+        if self.assets is None and self.glossaries is None and self.data_products is None:
+            raise ValueError("nothing to import: give at least one of assets, glossaries, data_products")
+        return self
+
+
+class LineageSection(_Model):
+    """`.object_store(prefix, object_key)` of the LineageBuilder."""
+
+    prefix: Text = Field(description="Object-store path (directory) of the lineage CSV file.")
+    object_key: Text = Field(description="Object name of the lineage CSV file.")
+
+
+class LineageOptions(_Model):
+    """`.options(...)` of the LineageBuilder; omitted means the package's own defaults."""
+
+    input_handling: InputHandling = Field(
+        default="partial",
+        description="Unknown assets: upsert creates them, partial creates partial ones, update skips.",
+    )
+    fail_on_errors: bool | None = Field(default=None, description="Fail the run on any error.")
+    case_sensitive_match: bool | None = Field(default=None, description="Match asset names case-sensitively.")
+    field_separator: FieldSeparator | None = Field(
+        default=None, description="The CSV field separator, one character."
+    )
+    batch_size: BatchSize | None = Field(default=None, description="Assets saved per API call.")
+
+
+class LineageBuilderSpec(_SpecCommon):
+    lineage: LineageSection = Field(description="The lineage CSV file.")
+    options: LineageOptions | None = Field(default=None, description="`.options(...)`.")
+
+
+def _adopt_matches(prefix: str, adopt: str | None) -> None:
+    if adopt is not None and not adopt.startswith(f"{prefix}-"):
+        raise ValueError(f"can only adopt a {prefix} workflow (named {prefix}-...), not {adopt!r}")
+
+
+class AssetImportManifest(_Model):
+    """An Atlan asset-import workflow (`@csa/asset-import`)."""
+
+    api_version: Literal["reconciler/v1"] = Field(alias="apiVersion")
+    kind: Literal["AssetImport"]
+    metadata: Metadata
+    spec: AssetImportSpec
+
+    @model_validator(mode="after")
+    def _adopt_same_package(self) -> AssetImportManifest:
+        _adopt_matches("csa-asset-import", self.spec.adopt)
+        return self
+
+
+class LineageBuilderManifest(_Model):
+    """An Atlan lineage-builder workflow (`@csa/lineage-builder`)."""
+
+    api_version: Literal["reconciler/v1"] = Field(alias="apiVersion")
+    kind: Literal["LineageBuilder"]
+    metadata: Metadata
+    spec: LineageBuilderSpec
+
+    @model_validator(mode="after")
+    def _adopt_same_package(self) -> LineageBuilderManifest:
+        _adopt_matches("csa-lineage-builder", self.spec.adopt)
+        return self
+
+
+Manifest = Annotated[AssetImportManifest | LineageBuilderManifest, Field(discriminator="kind")]
+MANIFEST_MODELS: dict[str, type[AssetImportManifest] | type[LineageBuilderManifest]] = {
+    "AssetImport": AssetImportManifest,
+    "LineageBuilder": LineageBuilderManifest,
+}
