@@ -10,7 +10,7 @@ UV := $(PYTHON) -m uv
 RUN := $(UV) run --frozen --no-sync
 MANIFESTS ?= manifests
 
-.PHONY: help setup setup-sdk demo test lint typecheck unit bench clean
+.PHONY: help setup setup-sdk docs demo test lint typecheck unit bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -32,9 +32,15 @@ setup: .venv/.synced  ## create .venv from the lock file
 
 setup-sdk: .venv-sdk/.installed  ## create .venv-sdk with the unmodified Atlan SDK
 
+# Stand-in credentials so the examples resolve on a fresh machine; real ones come from the environment.
+DEMO_ENV := AWS_ACCESS_KEY_ID="$${AWS_ACCESS_KEY_ID:-AKIADEMO}" \
+	AWS_SECRET_ACCESS_KEY="$${AWS_SECRET_ACCESS_KEY:-demo-secret}" \
+	GCS_SERVICE_ACCOUNT_JSON="$${GCS_SERVICE_ACCOUNT_JSON:-demo-secret}" \
+	AZURE_CLIENT_SECRET="$${AZURE_CLIENT_SECRET:-demo-secret}"
+
 demo: setup  ## run the main job on the example manifests against the embedded emulator
-	$(RUN) reconciler validate $(MANIFESTS)
-	$(RUN) reconciler render $(MANIFESTS) -o yaml
+	$(DEMO_ENV) $(RUN) reconciler validate $(MANIFESTS)
+	$(DEMO_ENV) $(RUN) reconciler render $(MANIFESTS) -o yaml
 
 lint: setup  ## ruff, mypy and the import layering contracts
 	$(RUN) ruff check .
@@ -46,6 +52,10 @@ unit: setup setup-sdk  ## pytest only
 	$(RUN) pytest --cov --cov-report=term
 
 test: lint unit  ## everything CI runs: lint, types, layering, tests
+
+docs: setup  ## regenerate the JSON Schema and the README's field reference from the models
+	$(RUN) reconciler schema > manifests/reconciler.schema.json
+	$(RUN) python -m reconciler.manifest.schema README.md
 
 clean:  ## remove the environments and local state
 	rm -rf .venv .venv-sdk .reconciler .pytest_cache .mypy_cache .ruff_cache .coverage

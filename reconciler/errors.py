@@ -16,7 +16,9 @@ and chained with ``raise ... from exc``::
         ├── ConflictError        409: name taken or stale resourceVersion
         ├── RateLimitedError     429, after retries
         ├── ServerError          5xx, after retries
-        └── TransportError       no answer: connection refused, dropped, timed out
+        ├── TransportError       no answer: connection refused, dropped, timed out
+        └── OutcomeUnknownError  a create/submit lost its answer and re-reading could not tell
+                                 whether it took effect
 """
 
 from __future__ import annotations
@@ -98,3 +100,11 @@ class ServerError(ApiError):
 
 class TransportError(ApiError):
     """No HTTP answer: refused, dropped or timed-out connection."""
+
+
+class OutcomeUnknownError(ApiError):
+    """A create or submit lost its answer and the re-read that should settle it failed too.
+
+    The request may or may not have taken effect; the caller must re-read before acting again.
+    ``status`` is that of the lost answer (None when there was none).
+    """

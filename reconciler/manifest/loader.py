@@ -160,6 +160,9 @@ def load_text(text: str, file: str) -> tuple[list[LoadedManifest], list[Problem]
         builder = _DocumentBuilder(file, index)
         data = builder.build(node)
         source = SourceMap(file, index, builder.values, builder.keys)
+        if data is None and builder.problems:
+            problems.extend(builder.problems)
+            continue
         # Validate even after structural problems, so one run reports everything it can.
         manifest, document_problems = _validate(data, source)
         found = sorted([*builder.problems, *document_problems], key=lambda p: (p.line, p.column))

@@ -442,10 +442,12 @@ def _adopt_matches(prefix: str, adopt: str | None) -> None:
 class AssetImportManifest(_Model):
     """An Atlan asset-import workflow (`@csa/asset-import`)."""
 
-    api_version: Literal["reconciler/v1"] = Field(alias="apiVersion")
-    kind: Literal["AssetImport"]
-    metadata: Metadata
-    spec: AssetImportSpec
+    api_version: Literal["reconciler/v1"] = Field(
+        alias="apiVersion", description="The manifest format version."
+    )
+    kind: Literal["AssetImport"] = Field(description="The Atlan package: @csa/asset-import.")
+    metadata: Metadata = Field(description="Name and labels.")
+    spec: AssetImportSpec = Field(description="The workflow's configuration.")
 
     @model_validator(mode="after")
     def _adopt_same_package(self) -> AssetImportManifest:
@@ -456,10 +458,12 @@ class AssetImportManifest(_Model):
 class LineageBuilderManifest(_Model):
     """An Atlan lineage-builder workflow (`@csa/lineage-builder`)."""
 
-    api_version: Literal["reconciler/v1"] = Field(alias="apiVersion")
-    kind: Literal["LineageBuilder"]
-    metadata: Metadata
-    spec: LineageBuilderSpec
+    api_version: Literal["reconciler/v1"] = Field(
+        alias="apiVersion", description="The manifest format version."
+    )
+    kind: Literal["LineageBuilder"] = Field(description="The Atlan package: @csa/lineage-builder.")
+    metadata: Metadata = Field(description="Name and labels.")
+    spec: LineageBuilderSpec = Field(description="The workflow's configuration.")
 
     @model_validator(mode="after")
     def _adopt_same_package(self) -> LineageBuilderManifest:

@@ -1,0 +1,155 @@
+"""Argument parsing, dispatch and the one error boundary; no business logic lives here.
+
+Each subcommand is a function in ``reconciler.commands`` returning an exit code. ``main`` turns
+expected errors (``ReconcilerError``) into one clear line on stderr and exit 1, a ManifestError
+into one line per problem, and anything unexpected into a traceback that asks for a bug report.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from importlib.metadata import version
+from pathlib import Path
+from typing import Annotated, TextIO
+
+import typer
+
+from reconciler import console
+from reconciler.commands.render import RenderFormat
+from reconciler.commands.schema import SchemaFormat
+from reconciler.errors import ManifestError, ReconcilerError
+from reconciler.redaction import SECRETS, ScrubbingFilter
+from reconciler.settings import load_settings
+
+app = typer.Typer(
+    name="reconciler",
+    help="Atlan asset-import and lineage-builder workflows as code.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+Paths = Annotated[
+    list[Path],
+    typer.Argument(help="Manifest files or directories (searched recursively).", show_default=False),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.out(f"reconciler {version('reconciler')}")
+        raise typer.Exit
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time of the record, not at construction."""
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: TextIO) -> None:
+        pass
+
+
+_LOG_HANDLER = _StderrHandler()
+_LOG_HANDLER.addFilter(ScrubbingFilter())
+_LOG_HANDLER.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+
+
+def _configure_logging(level: int) -> None:
+    # Only our own logger: the root logger belongs to whoever embeds us (and to pytest's caplog).
+    logger = logging.getLogger("reconciler")
+    logger.setLevel(level)
+    if _LOG_HANDLER not in logger.handlers:
+        logger.addHandler(_LOG_HANDLER)
+
+
+@app.callback()
+def _root(
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log output.")] = 0,
+    _: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    _configure_logging(logging.WARNING - 10 * min(verbose, 2))
+
+
+@app.command()
+def validate(
+    paths: Paths,
+    skip_env: Annotated[
+        bool, typer.Option("--skip-env", help="Do not check that ${env:NAME} variables are set.")
+    ] = False,
+) -> int:
+    """Check manifests; exit 0 when valid, 1 with every problem listed."""
+    from reconciler.commands.validate import validate as run
+
+    return run(paths, skip_env=skip_env, settings=load_settings(), environ=os.environ)
+
+
+@app.command()
+def render(
+    paths: Paths,
+    output: Annotated[
+        RenderFormat, typer.Option("--output", "-o", help="Output format.")
+    ] = RenderFormat.json,
+) -> int:
+    """Print the workflow requests the manifests compile to (secrets masked)."""
+    from reconciler.commands.render import render as run
+
+    return run(paths, output=output, settings=load_settings(), environ=os.environ)
+
+
+@app.command()
+def schema(
+    output: Annotated[
+        SchemaFormat, typer.Option("--output", "-o", help="Output format.")
+    ] = SchemaFormat.json,
+) -> int:
+    """Print the JSON Schema of the manifest format (or its markdown field reference)."""
+    from reconciler.commands.schema import schema as run
+
+    return run(output=output)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The console script: run one command inside the error boundary and return its exit code."""
+    try:
+        result = app(
+            args=list(argv) if argv is not None else None, prog_name="reconciler", standalone_mode=False
+        )
+    except ManifestError as exc:
+        for problem in exc.problems:
+            console.err(str(problem))
+        console.err(f"error: {exc}")
+        return 1
+    except ReconcilerError as exc:
+        console.err(f"error: {exc}")
+        return 1
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        console.err("aborted")
+        return 130
+    except typer.TyperException as exc:
+        # Usage errors: typer's own message and exit code (2), as every click CLI does.
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        return int(getattr(exc, "exit_code", 2))
+    except Exception:
+        console.err(SECRETS.scrub(traceback.format_exc()))
+        console.err("internal error: this is a bug in reconciler; please report it with the traceback above")
+        return 1
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

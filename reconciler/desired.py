@@ -1,0 +1,41 @@
+"""The desired state: manifests read from disk and compiled into workflow requests."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from reconciler.manifest.loader import AnyManifest, LoadedManifest, load_manifests
+from reconciler.packages.compiler import CompiledWorkflow, compile_all
+from reconciler.redaction import SECRETS
+
+
+@dataclass(frozen=True)
+class DesiredWorkflow:
+    """One manifest and the workflow request it compiles to."""
+
+    loaded: LoadedManifest
+    compiled: CompiledWorkflow
+
+    @property
+    def manifest(self) -> AnyManifest:
+        return self.loaded.manifest
+
+    @property
+    def name(self) -> str:
+        return self.loaded.name
+
+
+def read_desired(
+    paths: Sequence[Path], *, instance: str, environ: Mapping[str, str]
+) -> list[DesiredWorkflow]:
+    """Load, validate and compile every manifest under ``paths``; raises ManifestError.
+
+    The resolved secrets are registered for scrubbing before anything can print them.
+    """
+    loaded = load_manifests(paths)
+    compiled = compile_all(loaded, instance=instance, environ=environ)
+    for workflow in compiled:
+        SECRETS.add(workflow.secrets)
+    return [DesiredWorkflow(item, workflow) for item, workflow in zip(loaded, compiled, strict=True)]
