@@ -1,0 +1,170 @@
+"""Typed views of what the workflow API returns (atlan-api.md §3, §7).
+
+Only the fields the reconciler reads are typed; the whole ``_source`` stays available as ``raw``
+because the planner diffs JSON. Parsing ignores unknown fields and tolerates missing optional
+ones: a live workflow edited by hand must still list. A ``payload`` (which can hold credentials)
+is never kept in ``raw``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+PENDING = "Pending"
+RUNNING = "Running"
+SUCCEEDED = "Succeeded"
+FAILED = "Failed"
+ERROR = "Error"
+ACTIVE_PHASES = frozenset({PENDING, RUNNING})
+FINISHED_PHASES = frozenset({SUCCEEDED, FAILED, ERROR})
+
+# The run label Argo puts on every run of a template (atlan-api.md §7).
+TEMPLATE_LABEL = "workflows.argoproj.io/workflow-template"
+API_TOKEN_ROLES = frozenset({"$api-token-default-access", "$admin"})
+
+
+def _lenient_timestamp(value: Any) -> Any:
+    """An unparsable or empty timestamp becomes None rather than failing a whole listing."""
+    if value is None or isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _str_dict(value: Any) -> Any:
+    """Labels and annotations as ``dict[str, str]``; a null map is empty, scalars become strings."""
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        return {str(k): v if isinstance(v, str) else ("" if v is None else str(v)) for k, v in value.items()}
+    return value
+
+
+Timestamp = Annotated[datetime | None, BeforeValidator(_lenient_timestamp)]
+StrMap = Annotated[dict[str, str], BeforeValidator(_str_dict)]
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+class LiveWorkflow(BaseModel):
+    """A workflow template as the API shows it (a search hit's ``_source`` or a create/update answer)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    name: str
+    namespace: str = "default"
+    labels: StrMap = Field(default_factory=dict)
+    annotations: StrMap = Field(default_factory=dict)
+    resource_version: str | None = None
+    creation_timestamp: Timestamp = None
+    uid: str | None = None
+    spec: dict[str, Any] = Field(default_factory=dict)
+    raw: dict[str, Any] = Field(default_factory=dict, repr=False)
+    """The ``_source`` document as received, minus any ``payload``."""
+
+    @classmethod
+    def from_source(cls, source: Mapping[str, Any]) -> LiveWorkflow:
+        """Parse a ``_source`` (``{apiVersion, kind, metadata, spec, status}``); may raise ValidationError."""
+        metadata = _mapping(source.get("metadata"))
+        return cls.model_validate(
+            {
+                "name": metadata.get("name"),
+                "namespace": metadata.get("namespace") or "default",
+                "labels": metadata.get("labels"),
+                "annotations": metadata.get("annotations"),
+                "resource_version": metadata.get("resourceVersion"),
+                "creation_timestamp": metadata.get("creationTimestamp"),
+                "uid": metadata.get("uid"),
+                "spec": _mapping(source.get("spec")),
+                "raw": {key: value for key, value in source.items() if key != "payload"},
+            }
+        )
+
+
+class LiveRun(BaseModel):
+    """One run (an Argo Workflow) of a workflow template."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    name: str
+    namespace: str = "default"
+    template_name: str | None = None
+    phase: str | None = None
+    started_at: Timestamp = None
+    finished_at: Timestamp = None
+    creation_timestamp: Timestamp = None
+    labels: StrMap = Field(default_factory=dict)
+    annotations: StrMap = Field(default_factory=dict)
+    raw: dict[str, Any] = Field(default_factory=dict, repr=False)
+    """The ``_source`` document as received, minus any ``payload``."""
+
+    @property
+    def is_active(self) -> bool:
+        """Pending or Running: submitting the template again would start a duplicate."""
+        return self.phase in ACTIVE_PHASES
+
+    @property
+    def is_finished(self) -> bool:
+        return self.phase in FINISHED_PHASES
+
+    @classmethod
+    def from_source(cls, source: Mapping[str, Any]) -> LiveRun:
+        """Parse a run ``_source`` (or a submit/stop answer); raises pydantic's ValidationError."""
+        metadata = _mapping(source.get("metadata"))
+        spec = _mapping(source.get("spec"))
+        status = _mapping(source.get("status"))
+        labels = _mapping(metadata.get("labels"))
+        stored = _mapping(_mapping(status.get("storedWorkflowTemplateSpec")).get("workflowTemplateRef"))
+        template = (
+            _mapping(spec.get("workflowTemplateRef")).get("name")
+            or labels.get(TEMPLATE_LABEL)
+            or stored.get("name")
+        )
+        return cls.model_validate(
+            {
+                "name": metadata.get("name"),
+                "namespace": metadata.get("namespace") or "default",
+                "template_name": template,
+                "phase": status.get("phase") or None,
+                "started_at": status.get("startedAt"),
+                "finished_at": status.get("finishedAt"),
+                "creation_timestamp": metadata.get("creationTimestamp"),
+                "labels": labels,
+                "annotations": metadata.get("annotations"),
+                "raw": {key: value for key, value in source.items() if key != "payload"},
+            }
+        )
+
+
+class Whoami(BaseModel):
+    """The caller as ``GET whoami`` describes it; only the role names are read (atlan-api.md §1)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    roles: tuple[str, ...] = ()
+    raw: dict[str, Any] = Field(default_factory=dict, repr=False)
+
+    @property
+    def is_api_token_user(self) -> bool:
+        """True for API-token and admin users, who use the legacy ``workflows/...`` endpoints."""
+        return any(role in API_TOKEN_ROLES for role in self.roles)
+
+    @classmethod
+    def from_response(cls, body: Any) -> Whoami:
+        body = _mapping(body)
+        roles = body.get("roles") or []
+        names = tuple(
+            str(role["name"]) for role in roles if isinstance(role, Mapping) and role.get("name") is not None
+        )
+        return cls(roles=names, raw=dict(body))

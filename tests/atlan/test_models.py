@@ -1,0 +1,111 @@
+"""Parsing live workflows and runs: typed where we read, raw kept for the planner, never a payload."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from reconciler.atlan import LiveRun, LiveWorkflow, Whoami
+from reconciler.atlan import queries as q
+
+
+def test_live_workflow_from_source() -> None:
+    source = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "WorkflowTemplate",
+        "metadata": {
+            "name": "csa-asset-import-1684500411",
+            "namespace": "default",
+            "labels": {"a": "1", "n": None},
+            "annotations": {"orchestration.atlan.com/emoji": "\U0001f680"},
+            "resourceVersion": "42",
+            "creationTimestamp": "2026-09-01T10:00:00Z",
+            "uid": "u-1",
+            "managedFields": [{"x": 1}],
+        },
+        "spec": {"entrypoint": "main", "podGC": {"strategy": "x"}},
+        "status": {},
+        "payload": [{"body": {"password": "secret"}}],
+    }
+    live = LiveWorkflow.from_source(source)
+    assert live.name == "csa-asset-import-1684500411"
+    assert live.labels == {"a": "1", "n": ""}
+    assert live.resource_version == "42"
+    assert live.creation_timestamp == datetime(2026, 9, 1, 10, 0, tzinfo=UTC)
+    assert live.spec["podGC"] == {"strategy": "x"}  # unknown fields survive in spec and raw
+    assert live.raw["metadata"]["managedFields"] == [{"x": 1}]
+    assert "payload" not in live.raw
+    assert "secret" not in repr(live)
+
+
+def test_live_workflow_tolerates_sparse_sources() -> None:
+    live = LiveWorkflow.from_source(
+        {"metadata": {"name": "w", "labels": None, "creationTimestamp": "yesterday"}}
+    )
+    assert (live.namespace, live.labels, live.annotations, live.creation_timestamp, live.spec) == (
+        "default",
+        {},
+        {},
+        None,
+        {},
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "template"),
+    [
+        pytest.param({"spec": {"workflowTemplateRef": {"name": "t"}}}, "t", id="spec"),
+        pytest.param(
+            {"metadata": {"labels": {"workflows.argoproj.io/workflow-template": "t"}}}, "t", id="label"
+        ),
+        pytest.param(
+            {"status": {"storedWorkflowTemplateSpec": {"workflowTemplateRef": {"name": "t"}}}},
+            "t",
+            id="stored",
+        ),
+        pytest.param({}, None, id="none"),
+    ],
+)
+def test_live_run_template_name(source: dict[str, object], template: str | None) -> None:
+    metadata = dict(source.get("metadata", {}))  # type: ignore[call-overload]
+    metadata["name"] = "t-abcde"
+    run = LiveRun.from_source({**source, "metadata": metadata})
+    assert run.template_name == template
+
+
+def test_live_run_phases_and_times() -> None:
+    run = LiveRun.from_source(
+        {
+            "metadata": {"name": "t-abcde", "creationTimestamp": "2026-09-01T10:00:00"},
+            "status": {"phase": "Running", "startedAt": "2026-09-01T10:00:05Z", "finishedAt": ""},
+        }
+    )
+    assert run.is_active
+    assert not run.is_finished
+    assert run.creation_timestamp == datetime(2026, 9, 1, 10, 0, tzinfo=UTC)  # naive means UTC
+    assert run.started_at == datetime(2026, 9, 1, 10, 0, 5, tzinfo=UTC)
+    assert run.finished_at is None
+    assert LiveRun.from_source({"metadata": {"name": "x"}, "status": {"phase": "Failed"}}).is_finished
+    assert LiveRun.from_source({"metadata": {"name": "x"}, "status": {"phase": "Weird"}}).phase == "Weird"
+
+
+@pytest.mark.parametrize(
+    ("body", "token"),
+    [
+        ({"roles": [{"name": "$api-token-default-access"}]}, True),
+        ({"roles": [{"name": "$admin"}]}, True),
+        ({"roles": [{"name": "$guest"}, {"id": 1}, "junk"]}, False),
+        (None, False),
+    ],
+)
+def test_whoami(body: object, token: bool) -> None:
+    assert Whoami.from_response(body).is_api_token_user is token
+
+
+def test_common_prefix_and_split() -> None:
+    assert q.common_prefix("csa-asset-import-1", "csa-asset-import-9") == "csa-asset-import-"
+    assert q.common_prefix("a", "b") == ""
+    assert q.common_prefix("abc", "abcd") == "abc"
+    assert q.split_prefix("x")[:3] == ["x-", "x.", "x0"]
+    assert len(q.split_prefix("")) == len(q.NAME_ALPHABET) == 38
