@@ -38,9 +38,15 @@ DEMO_ENV := AWS_ACCESS_KEY_ID="$${AWS_ACCESS_KEY_ID:-AKIADEMO}" \
 	GCS_SERVICE_ACCOUNT_JSON="$${GCS_SERVICE_ACCOUNT_JSON:-demo-secret}" \
 	AZURE_CLIENT_SECRET="$${AZURE_CLIENT_SECRET:-demo-secret}"
 
-demo: setup  ## run the main job on the example manifests against the embedded emulator
-	$(DEMO_ENV) $(RUN) reconciler validate $(MANIFESTS)
-	$(DEMO_ENV) $(RUN) reconciler render $(MANIFESTS) -o yaml
+DEMO_STATE := .reconciler/demo
+
+demo: setup  ## plan -> apply -> plan on the example manifests against a fresh embedded emulator
+	rm -rf $(DEMO_STATE)
+	$(DEMO_ENV) RECONCILER_STATE_DIR=$(DEMO_STATE) $(RUN) reconciler validate $(MANIFESTS)
+	$(DEMO_ENV) RECONCILER_STATE_DIR=$(DEMO_STATE) $(RUN) reconciler plan $(MANIFESTS)
+	$(DEMO_ENV) RECONCILER_STATE_DIR=$(DEMO_STATE) $(RUN) reconciler apply --auto-approve $(MANIFESTS)
+	@echo "--- plan again: the tenant now matches the manifests (exit 0 means no changes)"
+	$(DEMO_ENV) RECONCILER_STATE_DIR=$(DEMO_STATE) $(RUN) reconciler plan --detailed-exitcode $(MANIFESTS)
 
 lint: setup  ## ruff, mypy and the import layering contracts
 	$(RUN) ruff check .

@@ -19,6 +19,7 @@ from typing import Annotated, TextIO
 import typer
 
 from reconciler import console
+from reconciler.commands.plan import PlanFormat
 from reconciler.commands.render import RenderFormat
 from reconciler.commands.schema import SchemaFormat
 from reconciler.errors import ManifestError, ReconcilerError
@@ -117,6 +118,53 @@ def schema(
     from reconciler.commands.schema import schema as run
 
     return run(output=output)
+
+
+@app.command()
+def plan(
+    paths: Paths,
+    output: Annotated[PlanFormat, typer.Option("--output", "-o", help="Output format.")] = PlanFormat.text,
+    detailed_exitcode: Annotated[
+        bool, typer.Option("--detailed-exitcode", help="Exit 2 when changes are pending, 0 when none.")
+    ] = False,
+) -> int:
+    """Show what apply would do: create, update, rerun, adopt or archive."""
+    from reconciler.commands.plan import plan_command
+
+    return plan_command(
+        paths,
+        output=output,
+        detailed_exitcode=detailed_exitcode,
+        settings=load_settings(),
+        environ=os.environ,
+    )
+
+
+@app.command()
+def apply(
+    paths: Paths,
+    auto_approve: Annotated[
+        bool, typer.Option("--auto-approve", help="Do not ask for confirmation.")
+    ] = False,
+    parallelism: Annotated[
+        int | None,
+        typer.Option("--parallelism", min=1, max=64, help="Concurrent writes (RECONCILER_PARALLELISM)."),
+    ] = None,
+    wait: Annotated[bool, typer.Option("--wait", help="Follow started runs to a final phase.")] = False,
+    timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds --wait may take.")] = 1800.0,
+) -> int:
+    """Create, update and rerun workflows so the tenant matches the manifests."""
+    from reconciler.commands.apply import apply_command
+
+    return apply_command(
+        paths,
+        auto_approve=auto_approve,
+        parallelism=parallelism,
+        wait=wait,
+        timeout=timeout,
+        settings=load_settings(),
+        environ=os.environ,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     retries: int = Field(
         default=5, ge=0, le=20, validation_alias="RECONCILER_RETRIES", description="Retries per request."
     )
+    retry_backoff: float = Field(
+        default=1.0,
+        ge=0,
+        validation_alias="RECONCILER_RETRY_BACKOFF",
+        description="Base of the exponential backoff between retries, in seconds.",
+    )
     state_dir: Path = Field(
         default=Path(".reconciler"),
         validation_alias="RECONCILER_STATE_DIR",

@@ -1,0 +1,331 @@
+"""Carry out a Plan: the only place that changes remote state.
+
+Items run concurrently (bounded by ``parallelism``) except where ``depends_on`` orders them; an
+item whose dependency failed is skipped, and independent items carry on after a failure. Before
+any rerun, one runs search finds the workflows that already have a Pending or Running run: those
+are reported as already running and not submitted again. Creates and submits are never blindly
+retried (the client re-reads after a lost answer); a create that meets an existing workflow with
+our labels counts as done, so two applies at once cannot make a duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from reconciler.atlan.models import ACTIVE_PHASES, FINISHED_PHASES, SUCCEEDED, LiveRun, LiveWorkflow
+from reconciler.desired import DesiredWorkflow
+from reconciler.errors import ApiError, ConflictError, ReconcilerError
+from reconciler.packages.compiler import CREDENTIAL_PLACEHOLDER
+from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL
+from reconciler.plan.model import Action, Plan, PlannedWorkflow
+from reconciler.plan.normalise import LAST_RUN_ANNOTATION
+
+logger = logging.getLogger(__name__)
+
+Outcome = Literal["done", "failed", "already running", "skipped", "unchanged"]
+
+
+class WorkflowApi(Protocol):
+    """The client calls the applier needs (``AtlanWorkflowClient`` provides them)."""
+
+    async def get_workflow(self, name: str) -> LiveWorkflow | None: ...
+    async def create_workflow(self, body: Mapping[str, Any], *, submit: bool) -> LiveWorkflow: ...
+    async def update_workflow(self, name: str, body: Mapping[str, Any]) -> LiveWorkflow: ...
+    async def submit(self, name: str) -> LiveRun: ...
+    async def archive(self, name: str) -> None: ...
+    async def runs_for(
+        self, template_names: Iterable[str], *, phases: Iterable[str] | None = None
+    ) -> dict[str, list[LiveRun]]: ...
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    address: str
+    workflow: str
+    actions: tuple[Action, ...]
+    outcome: Outcome
+    detail: str = ""
+    run: str | None = None
+    run_phase: str | None = None
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    items: tuple[ItemResult, ...]
+
+    @property
+    def failed(self) -> bool:
+        return any(item.outcome in ("failed", "skipped") for item in self.items)
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for item in self.items if item.outcome == outcome)
+
+
+@dataclass(frozen=True)
+class WaitPolicy:
+    """How ``--wait`` follows runs: one runs search per poll for all of them, backing off."""
+
+    timeout: float = 1800.0
+    first_poll: float = 1.0
+    max_poll: float = 15.0
+
+
+class _ItemFailedError(ReconcilerError):
+    pass
+
+
+@dataclass
+class _Runner:
+    plan: Plan
+    desired: Mapping[str, DesiredWorkflow]
+    api: WorkflowApi
+    parallelism: int
+    wait: WaitPolicy | None
+    sleep: Callable[[float], Awaitable[None]]
+    clock: Callable[[], float]
+    active: set[str] = field(default_factory=set)
+    results: dict[str, ItemResult] = field(default_factory=dict)
+    done: dict[str, asyncio.Event] = field(default_factory=dict)
+
+    async def run(self) -> ApplyResult:
+        reruns = [i.workflow for i in self.plan.items if i.has(Action.RERUN) and not i.has(Action.CREATE)]
+        if reruns:
+            runs = await self.api.runs_for(reruns, phases=ACTIVE_PHASES)
+            self.active = {name for name, found in runs.items() if any(r.is_active for r in found)}
+        self.done = {item.address: asyncio.Event() for item in self.plan.items}
+        gate = asyncio.Semaphore(self.parallelism)
+        watcher = _RunWatcher(self.api, self.wait, self.sleep, self.clock) if self.wait else None
+        async with asyncio.TaskGroup() as group:
+            for item in self.plan.items:
+                group.create_task(self._one(item, gate, watcher))
+        return ApplyResult(tuple(self.results[item.address] for item in self.plan.items))
+
+    async def _one(self, item: PlannedWorkflow, gate: asyncio.Semaphore, watcher: _RunWatcher | None) -> None:
+        try:
+            blocked = await self._dependencies_failed(item)
+            if blocked:
+                self.results[item.address] = self._result(
+                    item, "skipped", f"dependency {blocked} did not succeed"
+                )
+                return
+            if item.is_noop:
+                self.results[item.address] = self._result(item, "unchanged")
+                return
+            async with gate:
+                result = await self._execute(item)
+            if watcher is not None and result.outcome == "done" and _started_run(item):
+                final = await watcher.wait_for(item.workflow, result.run)
+                if final is None:
+                    detail = f"its run did not finish within {watcher.policy.timeout:g} s"
+                    result = self._result(item, "failed", detail, run=result.run)
+                else:
+                    ok = final.phase == SUCCEEDED
+                    detail = result.detail if ok else f"run {final.name} ended {final.phase}"
+                    result = ItemResult(
+                        item.address,
+                        item.workflow,
+                        item.actions,
+                        "done" if ok else "failed",
+                        detail,
+                        final.name,
+                        final.phase,
+                    )
+            self.results[item.address] = result
+        except Exception as exc:  # one item's failure must not stop the others
+            if not isinstance(exc, ReconcilerError):
+                logger.exception("unexpected error applying %s", item.address)
+            self.results[item.address] = self._result(item, "failed", str(exc))
+        finally:
+            self.done[item.address].set()
+
+    async def _dependencies_failed(self, item: PlannedWorkflow) -> str | None:
+        by_manifest = {i.manifest: i.address for i in self.plan.items}
+        for name in item.depends_on:
+            address = by_manifest.get(name)
+            if address is None:
+                continue
+            await self.done[address].wait()
+            if self.results[address].outcome in ("failed", "skipped"):
+                return address
+        return None
+
+    def _result(
+        self, item: PlannedWorkflow, outcome: Outcome, detail: str = "", run: str | None = None
+    ) -> ItemResult:
+        return ItemResult(item.address, item.workflow, item.actions, outcome, detail, run)
+
+    async def _execute(self, item: PlannedWorkflow) -> ItemResult:
+        desired = self.desired.get(item.manifest or "")
+        if item.has(Action.ARCHIVE):
+            await self.api.archive(item.workflow)
+            return self._result(item, "done", "archived")
+        if desired is None:
+            raise _ItemFailedError(f"no manifest {item.manifest!r} in this apply")
+        if item.has(Action.CREATE):
+            return await self._create(item, desired)
+        resource_version = item.resource_version
+        notes: list[str] = []
+        if item.has(Action.UPDATE) or item.has(Action.ADOPT):
+            body = request_body(desired, item, resource_version=resource_version)
+            try:
+                updated = await self.api.update_workflow(item.workflow, body)
+            except ConflictError as exc:
+                raise _ItemFailedError(
+                    f"{item.workflow} changed on the tenant since it was planned; plan again ({exc})"
+                ) from exc
+            resource_version = updated.resource_version
+            notes.append("adopted" if item.has(Action.ADOPT) else "updated")
+        if not item.has(Action.RERUN):
+            return self._result(item, "done", ", ".join(notes))
+        if item.workflow in self.active:
+            notes.append("not submitted: a run is already Pending or Running")
+            return self._result(item, "already running", "; ".join(notes))
+        run = await self.api.submit(item.workflow)
+        notes.append(f"run {run.name} submitted")
+        if item.run_policy == "on-change" and item.run_record is not None:
+            await self._record_run(item, desired, resource_version)
+        return self._result(item, "done", "; ".join(notes), run=run.name)
+
+    async def _create(self, item: PlannedWorkflow, desired: DesiredWorkflow) -> ItemResult:
+        submit = item.run_policy != "never"
+        body = request_body(desired, item, resource_version=None)
+        try:
+            await self.api.create_workflow(body, submit=submit)
+        except ConflictError:
+            # Someone (another apply, or an earlier attempt) created it meanwhile: fine if it is ours.
+            live = await self.api.get_workflow(item.workflow)
+            if live is None or live.labels.get(INSTANCE_LABEL) != body["metadata"]["labels"][INSTANCE_LABEL]:
+                raise
+            return self._result(item, "done", "already created by a concurrent apply")
+        return self._result(item, "done", "created and its first run started" if submit else "created")
+
+    async def _record_run(self, item: PlannedWorkflow, desired: DesiredWorkflow, version: str | None) -> None:
+        """Write reconciler.dev/last-run after a submit, so the next plan sees the run was made."""
+        annotations = {**item.annotations, LAST_RUN_ANNOTATION: item.run_record or ""}
+        body = request_body(
+            desired, item, resource_version=version, annotations=annotations, credentials=False
+        )
+        try:
+            await self.api.update_workflow(item.workflow, body)
+        except ConflictError:
+            # Edited in between: write our annotation onto what is there now.
+            live = await self.api.get_workflow(item.workflow)
+            if live is None:
+                raise
+            source = copy.deepcopy(live.raw)
+            source.setdefault("metadata", {}).setdefault("annotations", {})[LAST_RUN_ANNOTATION] = (
+                item.run_record
+            )
+            await self.api.update_workflow(
+                item.workflow, {"metadata": source["metadata"], "spec": source.get("spec", {})}
+            )
+
+
+def request_body(
+    desired: DesiredWorkflow,
+    item: PlannedWorkflow,
+    *,
+    resource_version: str | None,
+    annotations: Mapping[str, str] | None = None,
+    credentials: bool | None = None,
+) -> dict[str, Any]:
+    """The create/update request: the compiled body plus the planner's bookkeeping annotations.
+
+    The credential payload is sent on create and when the credentials changed; otherwise it is
+    left out and ``cloud_source`` keeps pointing at the credential the tenant already holds.
+    """
+    body = copy.deepcopy(desired.compiled.body)
+    metadata = body["metadata"]
+    metadata["annotations"].update(item.annotations if annotations is None else annotations)
+    metadata["labels"][MANIFEST_LABEL] = desired.name
+    if resource_version is not None:
+        metadata["resourceVersion"] = resource_version
+    if credentials is None:
+        credentials = item.has(Action.CREATE) or item.credentials_changed
+    send_credentials = credentials
+    if not send_credentials:
+        body["payload"] = []
+        if item.credential_ref and item.credential_ref != CREDENTIAL_PLACEHOLDER:
+            for template in body["spec"]["templates"]:
+                for task in template["dag"]["tasks"]:
+                    for parameter in task["arguments"]["parameters"]:
+                        if parameter["name"] == "cloud_source":
+                            parameter["value"] = item.credential_ref
+    return body
+
+
+def _started_run(item: PlannedWorkflow) -> bool:
+    return item.has(Action.RERUN) or (item.has(Action.CREATE) and item.run_policy != "never")
+
+
+class _RunWatcher:
+    """Follows many runs to a final phase with one runs search per poll for all of them.
+
+    A run is named, or (``None``) it is the newest run of its template, as after a create.
+    """
+
+    def __init__(
+        self,
+        api: WorkflowApi,
+        policy: WaitPolicy,
+        sleep: Callable[[float], Awaitable[None]],
+        clock: Callable[[], float],
+    ) -> None:
+        self.api = api
+        self.policy = policy
+        self.sleep = sleep
+        self.clock = clock
+        self.deadline = clock() + policy.timeout
+        self.waiting: dict[tuple[str, str | None], asyncio.Future[LiveRun | None]] = {}
+        self.poller: asyncio.Task[None] | None = None
+
+    async def wait_for(self, template: str, run: str | None) -> LiveRun | None:
+        """The run in a final phase, or None when the timeout passed first."""
+        future: asyncio.Future[LiveRun | None] = asyncio.get_running_loop().create_future()
+        self.waiting[(template, run)] = future
+        if self.poller is None or self.poller.done():
+            self.poller = asyncio.create_task(self._poll())
+        return await future
+
+    async def _poll(self) -> None:
+        interval = self.policy.first_poll
+        while self.waiting:
+            await self.sleep(interval)
+            interval = min(interval * 1.5, self.policy.max_poll)
+            try:
+                found = await self.api.runs_for({template for template, _ in self.waiting})
+            except ApiError as exc:
+                logger.warning("could not check runs (%s); will retry", exc)
+                found = {}
+            for key, future in list(self.waiting.items()):
+                template, name = key
+                runs = found.get(template, [])  # newest first
+                run = runs[0] if name is None and runs else next((r for r in runs if r.name == name), None)
+                if run is not None and run.phase in FINISHED_PHASES:
+                    future.set_result(run)
+                    del self.waiting[key]
+            if self.clock() >= self.deadline:
+                for future in self.waiting.values():
+                    future.set_result(None)
+                self.waiting.clear()
+
+
+async def apply_plan(
+    plan: Plan,
+    desired: Iterable[DesiredWorkflow],
+    api: WorkflowApi,
+    *,
+    parallelism: int = 8,
+    wait: WaitPolicy | None = None,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> ApplyResult:
+    """Carry out ``plan``; every item gets a result, and nothing raises for one item's failure."""
+    runner = _Runner(plan, {d.name: d for d in desired}, api, parallelism, wait, sleep, clock)
+    return await runner.run()

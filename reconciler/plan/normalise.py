@@ -1,0 +1,62 @@
+"""Normalisation: the view of a workflow that desired and live are compared on.
+
+Only what a manifest controls is compared: labels and annotations minus the ones the server and
+Argo write, the task parameters as a name -> value map (order is irrelevant), and the rest of the
+spec as it is. Server-set fields (uid, resourceVersion, creationTimestamp, managedFields, status)
+never enter the view. The credential placeholder ``{{credentialGuid}}`` and the credential id the
+server puts in its place compare equal; credentials are compared by digest instead (digests.py).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from reconciler.packages.compiler import CREDENTIAL_PLACEHOLDER
+
+# Annotations the reconciler keeps for itself; compared by their own rules, not shown as diffs.
+CREDENTIAL_DIGEST_ANNOTATION = "reconciler.dev/credential-digest"
+LAST_RUN_ANNOTATION = "reconciler.dev/last-run"
+BOOKKEEPING_ANNOTATIONS = frozenset({CREDENTIAL_DIGEST_ANNOTATION, LAST_RUN_ANNOTATION})
+# Prefixes that Argo and Kubernetes write on their own.
+SERVER_OWNED_PREFIXES = ("workflows.argoproj.io/", "kubectl.kubernetes.io/")
+
+
+def workflow_view(metadata: Mapping[str, Any], spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The comparable view of a workflow given its metadata and spec (desired or live)."""
+    labels = metadata.get("labels") or {}
+    annotations = metadata.get("annotations") or {}
+    shape = copy.deepcopy(dict(spec))
+    parameters: dict[str, Any] = {}
+    for template in shape.get("templates") or []:
+        for task in (template.get("dag") or {}).get("tasks") or []:
+            arguments = task.get("arguments") or {}
+            for parameter in arguments.pop("parameters", None) or []:
+                value = parameter.get("value")
+                if parameter.get("name") == "cloud_source" and value:
+                    value = CREDENTIAL_PLACEHOLDER
+                parameters[str(parameter.get("name"))] = value
+            if not arguments:
+                task.pop("arguments", None)
+    return {
+        "labels": {k: labels[k] for k in sorted(labels) if not k.startswith(SERVER_OWNED_PREFIXES)},
+        "annotations": {
+            k: annotations[k]
+            for k in sorted(annotations)
+            if not k.startswith(SERVER_OWNED_PREFIXES) and k not in BOOKKEEPING_ANNOTATIONS
+        },
+        "parameters": parameters,
+        "spec": shape,
+    }
+
+
+def cloud_source(spec: Mapping[str, Any]) -> str | None:
+    """The live ``cloud_source`` parameter (a credential id once the server has stored one)."""
+    for template in spec.get("templates") or []:
+        for task in (template.get("dag") or {}).get("tasks") or []:
+            for parameter in (task.get("arguments") or {}).get("parameters") or []:
+                if parameter.get("name") == "cloud_source":
+                    value = parameter.get("value")
+                    return value if isinstance(value, str) else None
+    return None

@@ -1,0 +1,241 @@
+"""``plan(desired, live) -> Plan``: decide, without any I/O, what apply must do.
+
+For each manifest the planner finds its live workflow (by the manifest label within this
+instance, or by name for an adoption), compares the normalised views with deepdiff, checks the
+credential digest, and applies the run policy. A live workflow that another instance manages, or
+that exists unmanaged under the name a manifest needs, is an error, never a silent takeover.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from reconciler.atlan.models import LiveWorkflow
+from reconciler.desired import DesiredWorkflow
+from reconciler.errors import ReconcilerError
+from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL
+from reconciler.plan.digests import credential_digest, credential_matches, new_salt, spec_digest
+from reconciler.plan.model import Action, FieldChange, Plan, PlannedWorkflow
+from reconciler.plan.normalise import (
+    CREDENTIAL_DIGEST_ANNOTATION,
+    LAST_RUN_ANNOTATION,
+    cloud_source,
+    workflow_view,
+)
+
+
+class PlanningError(ReconcilerError):
+    """The live state makes a safe plan impossible (e.g. a name taken by someone else)."""
+
+
+def run_record(spec: Mapping[str, Any], token: str | None) -> str:
+    """What ``reconciler.dev/last-run`` holds after a run of this spec with this token."""
+    return json.dumps({"spec": spec_digest(spec), "token": token}, sort_keys=True, separators=(",", ":"))
+
+
+def plan(
+    desired: Sequence[DesiredWorkflow],
+    live: Sequence[LiveWorkflow],
+    *,
+    instance: str,
+    salt: Callable[[], str] = new_salt,
+) -> Plan:
+    """The plan that makes ``live`` match ``desired``; ``live`` is the managed set plus adoptees."""
+    by_name = {workflow.name: workflow for workflow in live}
+    managed: dict[str, LiveWorkflow] = {}
+    notes: list[str] = []
+    for workflow in sorted(live, key=lambda w: w.name):
+        if workflow.labels.get(INSTANCE_LABEL) != instance:
+            continue
+        manifest = workflow.labels.get(MANIFEST_LABEL, "")
+        if manifest in managed:
+            notes.append(
+                f"workflows {managed[manifest].name} and {workflow.name} both claim manifest {manifest!r}; "
+                f"planning against {managed[manifest].name}"
+            )
+            continue
+        managed[manifest] = workflow
+
+    items = []
+    for item in desired:
+        current = managed.get(item.name) or by_name.get(item.compiled.name)
+        items.append(_plan_one(item, current, instance=instance, salt=salt))
+
+    wanted = {item.name for item in desired}
+    orphans = sorted(w.name for name, w in managed.items() if name not in wanted)
+    if orphans:
+        notes.append(
+            f"{len(orphans)} managed workflow(s) have no manifest and are left alone: {', '.join(orphans)}"
+        )
+    return Plan(instance=instance, items=tuple(_in_apply_order(items)), notes=tuple(notes))
+
+
+def _plan_one(
+    item: DesiredWorkflow, live: LiveWorkflow | None, *, instance: str, salt: Callable[[], str]
+) -> PlannedWorkflow:
+    manifest = item.manifest
+    body = item.compiled.body
+    after = workflow_view(body["metadata"], body["spec"])
+    credential = body["payload"][0]["body"] if body["payload"] else None
+    record = run_record(body["spec"], manifest.spec.run.token)
+    policy = manifest.spec.run.policy
+    planned = partial(
+        PlannedWorkflow,
+        address=f"{item.manifest.kind}.{item.name}",
+        kind=item.manifest.kind,
+        manifest=item.name,
+        after=after,
+        depends_on=tuple(manifest.spec.depends_on),
+        run_record=record,
+        run_policy=policy,
+    )
+
+    annotations: dict[str, str] = {}
+    if live is None:
+        if credential is not None:
+            annotations[CREDENTIAL_DIGEST_ANNOTATION] = credential_digest(credential, salt())
+        if policy != "never":
+            annotations[LAST_RUN_ANNOTATION] = record
+        reason = "not on the tenant" + ("; its first run starts with it" if policy != "never" else "")
+        return planned(
+            workflow=item.compiled.name,
+            actions=(Action.CREATE,),
+            reasons=(reason,),
+            annotations=annotations,
+            credentials_changed=credential is not None,
+        )
+
+    owner = live.labels.get(INSTANCE_LABEL)
+    adopting = owner is None
+    if owner is not None and owner != instance:
+        raise PlanningError(
+            f"workflow {live.name} is managed by instance {owner!r}, not {instance!r}; "
+            "it cannot be adopted or changed from here"
+        )
+    if adopting and manifest.spec.adopt != live.name:
+        raise PlanningError(
+            f"workflow {live.name} already exists and is not managed by reconciler; "
+            f"add `adopt: {live.name}` to manifest {item.name!r} to take it over"
+        )
+
+    before = workflow_view(live.raw.get("metadata") or {}, live.spec)
+    changes = diff_views(before, after)
+    if adopting:
+        # The tracking labels are what adoption adds; they are not a change of the workflow.
+        changes = [
+            c for c in changes if c.path[:2] not in {("labels", INSTANCE_LABEL), ("labels", MANIFEST_LABEL)}
+        ]
+
+    actions: list[Action] = [Action.ADOPT] if adopting else []
+    reasons: list[str] = [f"take over unmanaged workflow {live.name}"] if adopting else []
+    if changes:
+        actions.append(Action.UPDATE)
+        reasons.append(_describe_changes(changes))
+
+    recorded_digest = live.annotations.get(CREDENTIAL_DIGEST_ANNOTATION)
+    credentials_changed = False
+    if credential is None:
+        credentials_changed = recorded_digest is not None
+        if credentials_changed:
+            reasons.append("credentials changed (removed: the tenant's backing store is used)")
+    elif recorded_digest is not None and credential_matches(recorded_digest, credential):
+        annotations[CREDENTIAL_DIGEST_ANNOTATION] = recorded_digest
+    elif adopting:
+        # Nothing recorded to compare with: trust the live credential on adoption, record ours.
+        annotations[CREDENTIAL_DIGEST_ANNOTATION] = credential_digest(credential, salt())
+    else:
+        credentials_changed = True
+        annotations[CREDENTIAL_DIGEST_ANNOTATION] = credential_digest(credential, salt())
+        reasons.append("credentials changed" if recorded_digest else "credentials not recorded yet")
+    if credentials_changed and Action.UPDATE not in actions:
+        actions.append(Action.UPDATE)
+
+    last_run = live.annotations.get(LAST_RUN_ANNOTATION)
+    if adopting and last_run is None and not changes:
+        last_run = record  # adopting an unchanged workflow does not call for a run
+    if last_run is not None:
+        annotations[LAST_RUN_ANNOTATION] = last_run
+    rerun_reason = _rerun_reason(policy, last_run, record)
+    if rerun_reason:
+        actions.append(Action.RERUN)
+        reasons.append(rerun_reason)
+
+    return planned(
+        workflow=live.name,
+        actions=tuple(actions) or (Action.NOOP,),
+        reasons=tuple(reasons),
+        changes=tuple(changes),
+        before=before,
+        resource_version=live.resource_version,
+        credential_ref=cloud_source(live.spec),
+        annotations=annotations,
+        credentials_changed=credentials_changed,
+    )
+
+
+def _rerun_reason(policy: str, last_run: str | None, record: str) -> str | None:
+    if policy == "never":
+        return None
+    if policy == "always":
+        return "run policy is always"
+    if last_run == record:
+        return None
+    if last_run is None:
+        return "no run recorded by reconciler yet"
+    try:
+        previous = json.loads(last_run)
+        current = json.loads(record)
+    except ValueError:
+        return "run record unreadable"
+    if not isinstance(previous, dict):
+        return "run record unreadable"
+    if previous.get("spec") != current["spec"]:
+        return "spec changed since the last run"
+    return f"run token changed ({previous.get('token')!r} -> {current['token']!r})"
+
+
+def diff_views(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[FieldChange]:
+    """Field-level changes from ``before`` to ``after``, sorted by path."""
+    found: list[FieldChange] = []
+    tree = DeepDiff(before, after, view="tree", verbose_level=2)
+    for kind, items in tree.items():
+        for change in items:
+            path = tuple(str(part) for part in change.path(output_format="list"))
+            if kind in {"dictionary_item_added", "iterable_item_added", "attribute_added"}:
+                found.append(FieldChange("add", path, None, change.t2))
+            elif kind in {"dictionary_item_removed", "iterable_item_removed", "attribute_removed"}:
+                found.append(FieldChange("remove", path, change.t1, None))
+            else:
+                found.append(FieldChange("change", path, change.t1, change.t2))
+    return sorted(found, key=lambda c: c.path)
+
+
+def _describe_changes(changes: Sequence[FieldChange]) -> str:
+    fields = sorted({".".join(c.path[:2]) for c in changes})
+    shown = ", ".join(fields[:4]) + (f" and {len(fields) - 4} more" if len(fields) > 4 else "")
+    return f"changed: {shown}"
+
+
+def _in_apply_order(items: Sequence[PlannedWorkflow]) -> list[PlannedWorkflow]:
+    """Dependencies first (depends_on), otherwise by address; the loader has ruled out cycles."""
+    by_manifest = {item.manifest: item for item in items if item.manifest}
+    ordered: list[PlannedWorkflow] = []
+    seen: set[str] = set()
+
+    def visit(item: PlannedWorkflow) -> None:
+        if item.address in seen:
+            return
+        seen.add(item.address)
+        for name in item.depends_on:
+            if name in by_manifest:
+                visit(by_manifest[name])
+        ordered.append(item)
+
+    for item in sorted(items, key=lambda i: i.address):
+        visit(item)
+    return ordered

@@ -1,0 +1,156 @@
+"""Render a Plan as text (Terraform-style), markdown (one PR comment) or JSON. Pure: str out.
+
+No renderer decides anything: they only format what the Plan says. Nothing a plan holds is
+secret, but values are still passed through the caller's scrubber when printed.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reconciler.plan.model import FORMAT_VERSION, Action, FieldChange, Plan, PlannedWorkflow
+
+SYMBOLS = {
+    Action.CREATE: "+",
+    Action.UPDATE: "~",
+    Action.RERUN: "↻",
+    Action.ADOPT: "<=",
+    Action.ARCHIVE: "-",
+    Action.NOOP: "=",
+}
+_COLORS = {"+": "32", "~": "33", "↻": "36", "<=": "35", "-": "31", "=": "2"}
+# Unchanged workflows are listed one per line up to this many items; beyond, only counted.
+LIST_UNCHANGED_UP_TO = 50
+MARKDOWN_MARKER = "<!-- reconciler:plan -->"
+MARKDOWN_LIMIT = 65_000
+
+
+def symbol(item: PlannedWorkflow) -> str:
+    for action in (Action.CREATE, Action.ARCHIVE, Action.ADOPT, Action.UPDATE, Action.RERUN):
+        if item.has(action):
+            return SYMBOLS[action]
+    return SYMBOLS[Action.NOOP]
+
+
+def _value(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def change_line(change: FieldChange) -> str:
+    if change.op == "add":
+        return f"+ {change.dotted}: {_value(change.new)}"
+    if change.op == "remove":
+        return f"- {change.dotted}: {_value(change.old)}"
+    return f"~ {change.dotted}: {_value(change.old)} -> {_value(change.new)}"
+
+
+def _paint(text: str, code: str, color: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if color else text
+
+
+def render_text(plan: Plan, *, color: bool = False) -> str:
+    lines: list[str] = []
+    changing = [item for item in plan.items if not item.is_noop]
+    unchanged = [item for item in plan.items if item.is_noop]
+    if changing:
+        lines.append(f'reconciler will perform these actions (instance "{plan.instance}"):')
+        lines.append("")
+    for item in changing:
+        mark = symbol(item)
+        actions = ", ".join(a.value for a in item.actions)
+        lines.append(f"  {_paint(mark, _COLORS[mark], color)} {item.address}  ({item.workflow})  [{actions}]")
+        lines += [f"      # {reason}" for reason in item.reasons]
+        for change in item.changes:
+            line = change_line(change)
+            lines.append("      " + _paint(line, _COLORS[line[0]], color))
+        lines.append("")
+    if unchanged and len(plan.items) <= LIST_UNCHANGED_UP_TO:
+        lines += [
+            f"  {_paint('=', _COLORS['='], color)} {item.address}  ({item.workflow})" for item in unchanged
+        ]
+        lines.append("")
+    elif unchanged:
+        lines += [f"  {len(unchanged)} workflows unchanged.", ""]
+    lines += [f"Note: {note}" for note in plan.notes]
+    if not changing:
+        lines.append("No changes. The tenant matches the manifests.")
+    lines.append(_paint(plan.summary_line(), "1", color))
+    return "\n".join(lines) + "\n"
+
+
+def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT, marker: str = MARKDOWN_MARKER) -> str:
+    """A PR comment: the summary first, one row per change, details collapsed, under ``limit``."""
+    head = [
+        marker,
+        f"### reconciler plan for instance `{plan.instance}`",
+        "",
+        f"**{plan.summary_line()}**",
+        "",
+    ]
+    changing = [item for item in plan.items if not item.is_noop]
+    if not changing:
+        head.append("No changes. The tenant matches the manifests.")
+    head += [f"> {note}" for note in plan.notes]
+    table = ["", "| | workflow | actions | reason |", "|---|---|---|---|"] if changing else []
+    table += [
+        f"| `{symbol(i)}` | `{i.address}` | {', '.join(a.value for a in i.actions)} | "
+        f"{_md_cell('; '.join(i.reasons))} |"
+        for i in changing
+    ]
+    details = []
+    for item in changing:
+        body = "\n".join(change_line(c) for c in item.changes) or "(no field changes)"
+        details.append(
+            f"<details><summary><code>{item.address}</code> ({item.workflow})</summary>\n\n"
+            f"```diff\n{body}\n```\n</details>"
+        )
+    unchanged = len(plan.items) - len(changing)
+    tail = ["", f"{unchanged} workflow(s) unchanged."] if unchanged else []
+
+    text = "\n".join([*head, *table, "", *details, *tail]) + "\n"
+    if len(text) <= limit:
+        return text
+    # Too long for one comment: keep the summary and as many rows and details as fit.
+    note = "\n_Truncated: the plan is too long for one comment; the full plan is in the job log._\n"
+    kept = "\n".join(head) + "\n"
+    for part in [*table, "", *details]:
+        if len(kept) + len(part) + 1 + len(note) > limit:
+            break
+        kept += part + "\n"
+    return kept + note
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def plan_as_dict(plan: Plan) -> dict[str, Any]:
+    """The JSON form: versioned, one entry per workflow, stable for other tools to read."""
+    return {
+        "format_version": FORMAT_VERSION,
+        "instance": plan.instance,
+        "summary": plan.summary,
+        "notes": list(plan.notes),
+        "workflows": [
+            {
+                "address": item.address,
+                "kind": item.kind,
+                "manifest": item.manifest,
+                "workflow": item.workflow,
+                "actions": [a.value for a in item.actions],
+                "reason": "; ".join(item.reasons),
+                "changes": [
+                    {"op": c.op, "path": list(c.path), "old": c.old, "new": c.new} for c in item.changes
+                ],
+                "before": item.before,
+                "after": item.after,
+            }
+            for item in plan.items
+        ],
+    }
+
+
+def render_json(plan: Plan) -> str:
+    return json.dumps(plan_as_dict(plan), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,30 @@
+"""Render the results of an apply: a per-item table and a closing line. Pure: str out."""
+
+from __future__ import annotations
+
+from reconciler.apply import ApplyResult, ItemResult
+
+_MARKS = {"done": "✓", "failed": "✗", "already running": "↻", "skipped": "·", "unchanged": "="}
+_COLORS = {"done": "32", "failed": "31", "already running": "36", "skipped": "33", "unchanged": "2"}
+
+
+def _line(item: ItemResult, width: int, color: bool) -> str:
+    mark = _MARKS[item.outcome]
+    if color:
+        mark = f"\x1b[{_COLORS[item.outcome]}m{mark}\x1b[0m"
+    actions = ",".join(a.value for a in item.actions)
+    detail = f"  {item.detail}" if item.detail else ""
+    phase = f" (run {item.run_phase})" if item.run_phase else ""
+    return f"  {mark} {item.address:<{width}}  {actions:<14} {item.outcome}{phase}{detail}"
+
+
+def render_results_text(result: ApplyResult, *, color: bool = False) -> str:
+    shown = [item for item in result.items if item.outcome != "unchanged"]
+    width = max((len(item.address) for item in shown), default=0)
+    lines = ["Apply results:", *(_line(item, width, color) for item in shown)] if shown else []
+    lines.append(
+        f"Apply: {result.count('done')} done, {result.count('failed')} failed, "
+        f"{result.count('already running')} already running, {result.count('skipped')} skipped, "
+        f"{result.count('unchanged')} unchanged."
+    )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,117 @@
+"""End-to-end fixtures: the emulator served over real HTTP on 127.0.0.1, the CLI run in-process."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from reconciler import cli
+from reconciler.emulator import EmulatorConfig, EmulatorServer
+from tests.helpers import EXAMPLES
+
+API_KEY = "integration-test-api-key-0123456789"
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+@dataclass
+class Tenant:
+    """The emulator as a test sees it: state, request counts, faults, clock; and the CLI against it."""
+
+    server: EmulatorServer
+    manifests: Path
+    capsys: pytest.CaptureFixture[str]
+    admin: httpx.Client = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.admin = httpx.Client(
+            base_url=self.server.base_url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=10
+        )
+
+    def cli(self, *argv: str) -> Result:
+        self.capsys.readouterr()
+        code = cli.main(list(argv))
+        out, err = self.capsys.readouterr()
+        return Result(code, out, err)
+
+    def plan(self, *extra: str) -> Result:
+        return self.cli("plan", *extra, str(self.manifests))
+
+    def apply(self, *extra: str) -> Result:
+        return self.cli("apply", "--auto-approve", *extra, str(self.manifests))
+
+    def edit(self, relative: str, old: str, new: str) -> None:
+        path = self.manifests / relative
+        text = path.read_text()
+        assert old in text, f"{old!r} not in {relative}"
+        path.write_text(text.replace(old, new, 1))
+
+    # -- the emulator's side -----------------------------------------------------------------------
+
+    def templates(self) -> dict[str, dict[str, Any]]:
+        return {entry.name: entry.source for entry in self.server.app.emulator.store.templates()}
+
+    def runs(self) -> list[Any]:
+        return self.server.app.emulator.store.runs()
+
+    def runs_of(self, template: str) -> list[Any]:
+        return [run for run in self.runs() if run.template == template]
+
+    def counts(self) -> dict[str, int]:
+        by_endpoint: dict[str, int] = self.server.app.emulator.log.counts()["by_endpoint"]
+        return by_endpoint
+
+    def reset_counts(self) -> None:
+        self.server.app.emulator.log.clear()
+
+    def requests(self) -> list[dict[str, Any]]:
+        return self.server.app.emulator.log.records()
+
+    def faults(self, **settings: Any) -> None:
+        response = self.admin.put("/_emulator/faults", json=settings)
+        assert response.status_code == 200, response.text
+
+    def advance(self, seconds: float) -> None:
+        response = self.admin.post("/_emulator/clock", json={"advance": seconds})
+        assert response.status_code == 200, response.text
+
+    def finish_runs(self) -> None:
+        """Move the clock past every run's end, so no run is Pending or Running."""
+        self.advance(3600)
+
+
+@pytest.fixture
+def tenant(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Iterator[Tenant]:
+    manifests = tmp_path / "manifests"
+    shutil.copytree(EXAMPLES, manifests)
+    config = EmulatorConfig(
+        api_key=API_KEY, db_path=tmp_path / "emulator.db", run_seconds=60, pending_seconds=5
+    )
+    with EmulatorServer(config) as server:
+        monkeypatch.setenv("ATLAN_BASE_URL", server.base_url)
+        monkeypatch.setenv("ATLAN_API_KEY", API_KEY)
+        monkeypatch.setenv("RECONCILER_RETRY_BACKOFF", "0.01")
+        monkeypatch.setenv("RECONCILER_RATE_LIMIT", "1000")
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAINTEGRATION")
+        tenant = Tenant(server, manifests, capsys)
+        try:
+            yield tenant
+        finally:
+            tenant.admin.close()
