@@ -1,0 +1,202 @@
+"""Fault decisions (latency, errors, 429, drops, lost responses) and the request log.
+
+Every random draw comes from one generator seeded from the emulator's seed, so a given sequence
+of requests meets the same faults every time.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+import threading
+import time
+from collections import Counter, deque
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.emulator.config import FaultConfig
+
+_ENDPOINTS: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
+    (method, re.compile(pattern), name)
+    for method, pattern, name in (
+        ("POST", r"(workflows|package-workflows)/indexsearch", "{0}/indexsearch"),
+        ("POST", r"runs/indexsearch", "runs/indexsearch"),
+        ("POST", r"(workflows|package-workflows)/submit", "{0}/submit"),
+        ("POST", r"workflows/triggerAsOwner", "workflows/triggerAsOwner"),
+        ("POST", r"(workflows|package-workflows)", "{0}"),
+        ("POST", r"(workflows|package-workflows)/[^/]+/archive", "{0}/{{name}}/archive"),
+        ("POST", r"(workflows|package-workflows)/[^/]+/changeownership", "{0}/{{name}}/changeownership"),
+        ("POST", r"(workflows|package-workflows)/[^/]+", "{0}/{{name}}"),
+        ("POST", r"runs/[^/]+/stop", "runs/{{id}}/stop"),
+        ("GET", r"runs/cron", "runs/cron"),
+        (
+            "GET",
+            r"runs/cron/(scheduleQueriesBetweenDuration|missedScheduleQueriesBetweenDuration)",
+            "runs/cron/{0}",
+        ),
+        ("GET", r"runs/cron/[^/]+", "runs/cron/{{name}}"),
+        ("GET", r"whoami", "whoami"),
+        ("GET", r"credentials/[^/]+", "credentials/{{guid}}"),
+    )
+)
+API_PREFIX = "/api/service/"
+
+
+def endpoint_of(method: str, path: str, query: str) -> str:
+    """The endpoint a request addresses, e.g. ``POST workflows/{name}`` or ``POST workflows?submit=true``.
+
+    Requests that match no endpoint are named by their raw path.
+    """
+    relative = path.removeprefix(API_PREFIX).rstrip("/")
+    for wanted, pattern, name in _ENDPOINTS:
+        match = pattern.fullmatch(relative)
+        if method == wanted and match:
+            label = name.format(*match.groups())
+            if label in ("workflows", "package-workflows") and "submit=true" in query:
+                label += "?submit=true"
+            return f"{method} {label}"
+    return f"{method} {relative}"
+
+
+def is_write(method: str, endpoint: str) -> bool:
+    """Every POST but the searches changes state."""
+    return method == "POST" and not endpoint.endswith("indexsearch")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What happens to one request: a delay, then nothing, an error status, a drop, or a lost answer."""
+
+    delay_seconds: float = 0.0
+    fault: str | None = None
+    retry_after: int | None = None
+
+
+class FaultInjector:
+    """Thread-safe; the configuration can be swapped at any time (admin endpoint)."""
+
+    def __init__(self, config: FaultConfig, seed: int) -> None:
+        self._lock = threading.Lock()
+        self._config = config
+        self._rng = random.Random(f"{seed}/faults")  # noqa: S311 - reproducible, not secret
+        self._recent: deque[float] = deque()
+
+    @property
+    def config(self) -> FaultConfig:
+        return self._config
+
+    def configure(self, config: FaultConfig) -> None:
+        with self._lock:
+            self._config = config
+            self._recent.clear()
+
+    def decide(self, method: str, path: str, endpoint: str) -> Decision:
+        with self._lock:
+            config = self._config
+            delay = config.latency_ms / 1000.0
+            if config.jitter_ms:
+                delay += self._rng.uniform(0.0, config.jitter_ms) / 1000.0
+            for scripted in config.script:
+                if scripted.matches(method, path):
+                    scripted.times -= 1
+                    if scripted.times <= 0:
+                        config.script.remove(scripted)
+                    return self._with_retry(Decision(delay, scripted.fault), config)
+            if config.rate_limit:
+                now = time.monotonic()
+                window = config.rate_limit_window_seconds
+                while self._recent and self._recent[0] <= now - window:
+                    self._recent.popleft()
+                if len(self._recent) >= config.rate_limit:
+                    wait = max(1, math.ceil(self._recent[0] + window - now))
+                    return Decision(delay, "429", wait)
+                self._recent.append(now)
+            draw = (
+                self._rng.random()
+                if (config.error_rate_500 or config.error_rate_503 or config.drop_rate)
+                else 1
+            )
+            if draw < config.error_rate_500:
+                return Decision(delay, "500")
+            if draw < config.error_rate_500 + config.error_rate_503:
+                return Decision(delay, "503")
+            if draw < config.error_rate_500 + config.error_rate_503 + config.drop_rate:
+                return Decision(delay, "drop")
+            if (
+                config.lost_response_rate
+                and is_write(method, endpoint)
+                and self._rng.random() < config.lost_response_rate
+            ):
+                return Decision(delay, f"lost-{config.lost_response_mode}")
+            return Decision(delay)
+
+    @staticmethod
+    def _with_retry(decision: Decision, config: FaultConfig) -> Decision:
+        if decision.fault == "429":
+            return Decision(
+                decision.delay_seconds, "429", max(1, math.ceil(config.rate_limit_window_seconds))
+            )
+        return decision
+
+
+class RequestLog:
+    """Every API request (not admin or health): method, path, endpoint, status, fault, body.
+
+    Bodies are kept with credential payloads reduced to their parameter and type; the
+    Authorization header is never recorded. Counts are kept for every request ever seen.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self._lock = threading.Lock()
+        self._records: deque[dict[str, Any]] = deque(maxlen=limit)
+        self._counts: Counter[str] = Counter()
+        self._status_counts: dict[str, Counter[str]] = {}
+        self._seq = 0
+
+    def add(self, record: dict[str, Any]) -> None:
+        with self._lock:
+            self._seq += 1
+            record["seq"] = self._seq
+            self._records.append(record)
+            endpoint = record["endpoint"]
+            self._counts[endpoint] += 1
+            self._status_counts.setdefault(endpoint, Counter())[str(record["status"])] += 1
+
+    def records(self, *, endpoint: str | None = None, since: int = 0) -> list[dict[str, Any]]:
+        with self._lock:
+            return [
+                dict(r)
+                for r in self._records
+                if r["seq"] > since and (endpoint is None or r["endpoint"] == endpoint)
+            ]
+
+    def counts(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "total": sum(self._counts.values()),
+                "last_seq": self._seq,
+                "by_endpoint": dict(sorted(self._counts.items())),
+                "by_endpoint_status": {
+                    k: dict(sorted(v.items())) for k, v in sorted(self._status_counts.items())
+                },
+            }
+
+    def clear(self) -> int:
+        with self._lock:
+            cleared = sum(self._counts.values())
+            self._records.clear()
+            self._counts.clear()
+            self._status_counts.clear()
+            return cleared
+
+
+def redact_body(body: Any) -> Any:
+    """A request body safe to keep: each ``payload`` item loses its ``body`` (the credential)."""
+    if isinstance(body, dict) and isinstance(body.get("payload"), list):
+        payload = [
+            {k: v for k, v in item.items() if k != "body"} if isinstance(item, dict) else "(redacted)"
+            for item in body["payload"]
+        ]
+        return {**body, "payload": payload}
+    return body
