@@ -15,7 +15,7 @@ import copy
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
 from reconciler.atlan.models import ACTIVE_PHASES, FINISHED_PHASES, SUCCEEDED, LiveRun, LiveWorkflow
@@ -23,8 +23,8 @@ from reconciler.desired import DesiredWorkflow
 from reconciler.errors import ApiError, ConflictError, ReconcilerError
 from reconciler.packages.compiler import CREDENTIAL_PLACEHOLDER
 from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL
-from reconciler.plan.model import Action, Plan, PlannedWorkflow
-from reconciler.plan.normalise import LAST_RUN_ANNOTATION
+from reconciler.plan.model import ABSENT, Action, Plan, PlannedWorkflow
+from reconciler.plan.normalise import LAST_RUN_ANNOTATION, cloud_source
 
 logger = logging.getLogger(__name__)
 
@@ -180,6 +180,8 @@ class _Runner:
                     f"{item.workflow} changed on the tenant since it was planned; plan again ({exc})"
                 ) from exc
             resource_version = updated.resource_version
+            # A credential sent with the update is a new one on the tenant: later writes keep it.
+            item = replace(item, credential_ref=cloud_source(updated.spec) or item.credential_ref)
             notes.append("adopted" if item.has(Action.ADOPT) else "updated")
         if not item.has(Action.RERUN):
             return self._result(item, "done", ", ".join(notes))
@@ -200,7 +202,8 @@ class _Runner:
         except ConflictError:
             # Someone (another apply, or an earlier attempt) created it meanwhile: fine if it is ours.
             live = await self.api.get_workflow(item.workflow)
-            if live is None or live.labels.get(INSTANCE_LABEL) != body["metadata"]["labels"][INSTANCE_LABEL]:
+            ours = body["metadata"]["labels"]
+            if live is None or any(live.labels.get(k) != ours[k] for k in (INSTANCE_LABEL, MANIFEST_LABEL)):
                 raise
             return self._result(item, "done", "already created by a concurrent apply")
         return self._result(item, "done", "created and its first run started" if submit else "created")
@@ -241,15 +244,16 @@ def request_body(
     left out and ``cloud_source`` keeps pointing at the credential the tenant already holds.
     """
     body = copy.deepcopy(desired.compiled.body)
+    tracking = {key: body["metadata"]["labels"][key] for key in (INSTANCE_LABEL, MANIFEST_LABEL)}
+    _keep_live_values(body, item.keep_live)
     metadata = body["metadata"]
+    metadata["labels"].update(tracking)  # never given up to an `ignore`
     metadata["annotations"].update(item.annotations if annotations is None else annotations)
-    metadata["labels"][MANIFEST_LABEL] = desired.name
     if resource_version is not None:
         metadata["resourceVersion"] = resource_version
     if credentials is None:
         credentials = item.has(Action.CREATE) or item.credentials_changed
-    send_credentials = credentials
-    if not send_credentials:
+    if not credentials:
         body["payload"] = []
         if item.credential_ref and item.credential_ref != CREDENTIAL_PLACEHOLDER:
             for template in body["spec"]["templates"]:
@@ -258,6 +262,33 @@ def request_body(
                         if parameter["name"] == "cloud_source":
                             parameter["value"] = item.credential_ref
     return body
+
+
+def _keep_live_values(body: dict[str, Any], keep: Iterable[tuple[tuple[str, ...], Any]]) -> None:
+    """Put the live values of ignored fields (the manifest's ``ignore``) into the request body."""
+    metadata = body["metadata"]
+    for path, value in keep:
+        root, key = path[0], (path[1] if len(path) > 1 else None)
+        if root in ("labels", "annotations"):
+            target: dict[str, Any] = metadata[root]
+            if key is None:
+                target.clear()
+                target.update(value if isinstance(value, dict) else {})
+            elif value == ABSENT:
+                target.pop(key, None)
+            else:
+                target[key] = value
+        elif root == "parameters":
+            for template in body["spec"]["templates"]:
+                for task in template["dag"]["tasks"]:
+                    parameters = task["arguments"]["parameters"]
+                    if key is None:
+                        live = value if isinstance(value, dict) else {}
+                        parameters[:] = [{"name": k, "value": v} for k, v in live.items()]
+                        continue
+                    parameters[:] = [p for p in parameters if p["name"] != key]
+                    if value != ABSENT:
+                        parameters.append({"name": key, "value": value})
 
 
 def _started_run(item: PlannedWorkflow) -> bool:
@@ -294,6 +325,16 @@ class _RunWatcher:
         return await future
 
     async def _poll(self) -> None:
+        try:
+            await self._poll_until_settled()
+        except Exception as exc:  # e.g. an unreadable answer: end the waits rather than leave them hanging
+            logger.exception("could not follow runs")
+            for future in self.waiting.values():
+                if not future.done():
+                    future.set_exception(_ItemFailedError(f"could not follow its run: {exc}"))
+            self.waiting.clear()
+
+    async def _poll_until_settled(self) -> None:
         interval = self.policy.first_poll
         while self.waiting:
             await self.sleep(interval)

@@ -19,6 +19,7 @@ from typing import Annotated, TextIO
 import typer
 
 from reconciler import console
+from reconciler.commands import emulator
 from reconciler.commands.plan import PlanFormat
 from reconciler.commands.render import RenderFormat
 from reconciler.commands.schema import SchemaFormat
@@ -39,6 +40,27 @@ Paths = Annotated[
     list[Path],
     typer.Argument(help="Manifest files or directories (searched recursively).", show_default=False),
 ]
+
+
+Prune = Annotated[
+    bool,
+    typer.Option("--prune", help="Archive managed workflows whose manifest is gone (not protected ones)."),
+]
+MaxPrune = Annotated[
+    str, typer.Option("--max-prune", help="Refuse to prune more than this share of the managed workflows.")
+]
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text.strip().removesuffix("%"))
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is not a percentage such as 20%", param_hint="--max-prune"
+        ) from None
+    if not 0 <= value <= 100:
+        raise typer.BadParameter("must be between 0% and 100%", param_hint="--max-prune")
+    return value
 
 
 def _version(value: bool) -> None:
@@ -127,14 +149,21 @@ def plan(
     detailed_exitcode: Annotated[
         bool, typer.Option("--detailed-exitcode", help="Exit 2 when changes are pending, 0 when none.")
     ] = False,
+    prune: Prune = False,
+    max_prune: MaxPrune = "20%",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Save the plan; `reconciler apply FILE` carries it out.")
+    ] = None,
 ) -> int:
     """Show what apply would do: create, update, rerun, adopt or archive."""
-    from reconciler.commands.plan import plan_command
+    from reconciler.commands.plan import PruneOptions, plan_command
 
     return plan_command(
         paths,
         output=output,
         detailed_exitcode=detailed_exitcode,
+        prune=PruneOptions(prune, _percent(max_prune)),
+        out=out,
         settings=load_settings(),
         environ=os.environ,
     )
@@ -142,10 +171,17 @@ def plan(
 
 @app.command()
 def apply(
-    paths: Paths,
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Manifest files or directories, or one plan file saved by `plan --out`.", show_default=False
+        ),
+    ],
     auto_approve: Annotated[
         bool, typer.Option("--auto-approve", help="Do not ask for confirmation.")
     ] = False,
+    prune: Prune = False,
+    max_prune: MaxPrune = "20%",
     parallelism: Annotated[
         int | None,
         typer.Option("--parallelism", min=1, max=64, help="Concurrent writes (RECONCILER_PARALLELISM)."),
@@ -153,17 +189,41 @@ def apply(
     wait: Annotated[bool, typer.Option("--wait", help="Follow started runs to a final phase.")] = False,
     timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds --wait may take.")] = 1800.0,
 ) -> int:
-    """Create, update and rerun workflows so the tenant matches the manifests."""
+    """Create, update and rerun workflows so the tenant matches the manifests (or apply a saved plan)."""
     from reconciler.commands.apply import apply_command
+    from reconciler.commands.plan import PruneOptions
 
     return apply_command(
         paths,
         auto_approve=auto_approve,
+        prune=PruneOptions(prune, _percent(max_prune)),
         parallelism=parallelism,
         wait=wait,
         timeout=timeout,
         settings=load_settings(),
         environ=os.environ,
+    )
+
+
+app.add_typer(emulator.app, name="emulator")
+
+
+@app.command()
+def drift(
+    paths: Paths,
+    output: Annotated[PlanFormat, typer.Option("--output", "-o", help="Output format.")] = PlanFormat.text,
+    ignore: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--ignore", help="A JSON pointer whose drift is known (repeatable), e.g. /parameters/x."
+        ),
+    ] = None,
+) -> int:
+    """Read-only: report edits made outside git, missing workflows and failed runs (exit 3)."""
+    from reconciler.commands.drift import drift_command
+
+    return drift_command(
+        paths, output=output, ignore=ignore or [], settings=load_settings(), environ=os.environ
     )
 
 

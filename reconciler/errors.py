@@ -9,6 +9,9 @@ and chained with ``raise ... from exc``::
     ├── ManifestError            one or more manifests are invalid (carries every problem)
     ├── SettingsError            the environment configures the reconciler wrongly
     ├── PlanFileError            a saved plan cannot be read or is stale
+    ├── GitHubError              the Actions environment is incomplete, or GitHub's REST API
+    │   │                        refused or failed a request (``reconciler.github``)
+    │   └── PlanMismatchError    (reconciler.github) apply's plan is not the one reviewed on the PR
     └── ApiError                 the Atlan workflow API answered with an error or not at all
         ├── AuthenticationError  401: the API key was refused
         ├── PermissionDeniedError 403
@@ -64,6 +67,18 @@ class SettingsError(ReconcilerError):
 
 class PlanFileError(ReconcilerError):
     """A saved plan file is unreadable, from another version, or stale."""
+
+
+class GitHubError(ReconcilerError):
+    """A GitHub Actions integration failed: a missing variable, or GitHub refused or failed a call.
+
+    ``status`` is the HTTP status when GitHub answered, None otherwise. The message never holds
+    the token.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class ApiError(ReconcilerError):

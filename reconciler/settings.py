@@ -71,6 +71,11 @@ class Settings(BaseSettings):
         validation_alias="RECONCILER_RETRY_BACKOFF",
         description="Base of the exponential backoff between retries, in seconds.",
     )
+    drift_ignore: str = Field(
+        default="",
+        validation_alias="RECONCILER_DRIFT_IGNORE",
+        description="Comma-separated JSON pointers drift never reports, for every manifest.",
+    )
     state_dir: Path = Field(
         default=Path(".reconciler"),
         validation_alias="RECONCILER_STATE_DIR",

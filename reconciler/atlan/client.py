@@ -273,6 +273,17 @@ class AtlanWorkflowClient:
             runs.sort(key=_newest_first)
         return result
 
+    async def get_credential(self, guid: str) -> dict[str, Any] | None:
+        """A credential's metadata (``GET credentials/{guid}``: authType, username, extra), or None.
+
+        The API never returns the secret; this is what ``export`` rebuilds an object store from.
+        """
+        try:
+            data = await self._call("GET", f"credentials/{_segment(guid)}")
+        except NotFoundError:
+            return None
+        return dict(data) if isinstance(data, Mapping) else None
+
     async def latest_run(self, name: str) -> LiveRun | None:
         """The most recently created run of template ``name``, or None.
 

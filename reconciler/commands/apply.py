@@ -1,4 +1,4 @@
-"""``reconciler apply PATH...``: plan, show, confirm, carry out, report per item."""
+"""``reconciler apply PATH... | PLANFILE``: plan (or load a saved plan), confirm, carry out, report."""
 
 from __future__ import annotations
 
@@ -9,10 +9,13 @@ from pathlib import Path
 
 from reconciler import console
 from reconciler.apply import ApplyResult, WaitPolicy, apply_plan
-from reconciler.commands.plan import read_live
+from reconciler.atlan import AtlanWorkflowClient
+from reconciler.commands.plan import PruneOptions, read_live
 from reconciler.desired import DesiredWorkflow, read_desired
-from reconciler.errors import ReconcilerError
+from reconciler.errors import PlanFileError, ReconcilerError
+from reconciler.manifest.loader import manifest_files
 from reconciler.plan.model import Plan
+from reconciler.plan.planfile import PlanFile, fingerprints, is_plan_file, load_plan_file, stale_reasons
 from reconciler.plan.planner import plan
 from reconciler.render.plan import render_text
 from reconciler.render.results import render_results_text
@@ -27,43 +30,79 @@ def _confirm() -> bool:
     return sys.stdin.readline().strip() == "yes"
 
 
-async def _plan_and_apply(
+async def _saved_plan(
+    client: AtlanWorkflowClient, settings: Settings, saved: PlanFile, desired: Sequence[DesiredWorkflow]
+) -> Plan:
+    """The saved plan, if manifests, secrets and live workflows are still what it was made from."""
+    if saved.plan.instance != settings.instance:
+        raise PlanFileError(
+            f"the saved plan is for instance {saved.plan.instance!r}, not {settings.instance!r}"
+        )
+    live = await read_live(client, desired, settings.instance)
+    files, _ = manifest_files([Path(p) for p in saved.paths])
+    reasons = stale_reasons(saved, fingerprints(files, desired, live), desired)
+    if reasons:
+        shown = "; ".join(reasons[:5]) + (f"; and {len(reasons) - 5} more" if len(reasons) > 5 else "")
+        raise PlanFileError(f"the saved plan is stale ({shown}); run plan again")
+    return saved.plan
+
+
+async def _run(
     settings: Settings,
     desired: Sequence[DesiredWorkflow],
     *,
+    saved: PlanFile | None,
+    prune: PruneOptions,
     auto_approve: bool,
     parallelism: int,
     wait: WaitPolicy | None,
-) -> tuple[Plan, ApplyResult | None]:
+) -> ApplyResult | None:
     async with connect(settings) as client:
-        live = await read_live(client, desired, settings.instance)
-        result = plan(desired, live, instance=settings.instance)
+        if saved is not None:
+            result = await _saved_plan(client, settings, saved, desired)
+        else:
+            live = await read_live(client, desired, settings.instance)
+            result = plan(
+                desired,
+                live,
+                instance=settings.instance,
+                prune=prune.prune,
+                max_prune_percent=prune.max_percent,
+            )
         console.out(render_text(result, color=console.color_enabled()))
         if not result.has_changes:
-            return result, None
-        if not auto_approve and not _confirm():
+            return None
+        if saved is None and not auto_approve and not _confirm():
             raise ReconcilerError("apply cancelled")
-        return result, await apply_plan(result, desired, client, parallelism=parallelism, wait=wait)
+        return await apply_plan(result, desired, client, parallelism=parallelism, wait=wait)
 
 
 def apply_command(
     paths: Sequence[Path],
     *,
     auto_approve: bool,
+    prune: PruneOptions,
     parallelism: int | None,
     wait: bool,
     timeout: float,
     settings: Settings,
     environ: Mapping[str, str],
 ) -> int:
-    """Exit 0 when every item succeeded (or nothing was to do), 1 when anything failed."""
-    if not auto_approve and not sys.stdin.isatty():
+    """Exit 0 when every item succeeded (or nothing was to do), 1 when anything failed.
+
+    A saved plan (``apply FILE``) was reviewed already and needs no confirmation.
+    """
+    saved = load_plan_file(paths[0]) if len(paths) == 1 and is_plan_file(paths[0]) else None
+    if saved is None and not auto_approve and not sys.stdin.isatty():
         raise ReconcilerError("stdin is not a terminal: pass --auto-approve to apply without confirmation")
-    desired = read_desired(paths, instance=settings.instance, environ=environ)
-    _, result = asyncio.run(
-        _plan_and_apply(
+    sources = [Path(p) for p in saved.paths] if saved is not None else list(paths)
+    desired = read_desired(sources, instance=settings.instance, environ=environ)
+    result = asyncio.run(
+        _run(
             settings,
             desired,
+            saved=saved,
+            prune=prune,
             auto_approve=auto_approve,
             parallelism=parallelism or settings.parallelism,
             wait=WaitPolicy(timeout=timeout) if wait else None,

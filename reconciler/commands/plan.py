@@ -1,16 +1,19 @@
-"""``reconciler plan PATH...``: what apply would do, as text, markdown or JSON."""
+"""``reconciler plan PATH...``: what apply would do, as text, markdown or JSON; optionally saved."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
 from reconciler import console
 from reconciler.atlan import AtlanWorkflowClient, LiveWorkflow
 from reconciler.desired import DesiredWorkflow, read_desired
+from reconciler.manifest.loader import manifest_files
 from reconciler.plan.model import Plan
+from reconciler.plan.planfile import dump_plan_file, fingerprints
 from reconciler.plan.planner import plan
 from reconciler.render.plan import render_json, render_markdown, render_text
 from reconciler.settings import Settings
@@ -23,23 +26,33 @@ class PlanFormat(StrEnum):
     json = "json"
 
 
+@dataclass(frozen=True)
+class PruneOptions:
+    prune: bool = False
+    max_percent: float = 20.0
+
+
 async def read_live(
     client: AtlanWorkflowClient, desired: Sequence[DesiredWorkflow], instance: str
 ) -> list[LiveWorkflow]:
     """The managed set (one paged search by the instance label) plus any adoption targets."""
     live = await client.list_managed(instance)
     known = {workflow.name for workflow in live}
-    adopt = [d.manifest.spec.adopt for d in desired if d.manifest.spec.adopt]
-    missing = [name for name in adopt if name and name not in known]
+    missing = [d.manifest.spec.adopt for d in desired if d.manifest.spec.adopt not in (None, *known)]
     if missing:
-        live += (await client.get_workflows(missing)).values()
+        live += (await client.get_workflows([name for name in missing if name])).values()
     return live
 
 
-async def make_plan(settings: Settings, desired: Sequence[DesiredWorkflow]) -> Plan:
+async def plan_against_tenant(
+    settings: Settings, desired: Sequence[DesiredWorkflow], prune: PruneOptions
+) -> tuple[Plan, list[LiveWorkflow]]:
     async with connect(settings) as client:
         live = await read_live(client, desired, settings.instance)
-    return plan(desired, live, instance=settings.instance)
+    result = plan(
+        desired, live, instance=settings.instance, prune=prune.prune, max_prune_percent=prune.max_percent
+    )
+    return result, live
 
 
 def render(result: Plan, output: PlanFormat) -> str:
@@ -55,11 +68,24 @@ def plan_command(
     *,
     output: PlanFormat,
     detailed_exitcode: bool,
+    prune: PruneOptions,
+    out: Path | None,
     settings: Settings,
     environ: Mapping[str, str],
 ) -> int:
     """Exit 0; with --detailed-exitcode, 0 when nothing is to do and 2 when changes are pending."""
     desired = read_desired(paths, instance=settings.instance, environ=environ)
-    result = asyncio.run(make_plan(settings, desired))
+    result, live = asyncio.run(plan_against_tenant(settings, desired, prune))
     console.out(render(result, output))
+    if out is not None:
+        files, _ = manifest_files(paths)
+        out.write_text(
+            dump_plan_file(
+                result,
+                fingerprints(files, desired, live),
+                paths=[str(p) for p in paths],
+                options={"prune": prune.prune, "max_prune_percent": prune.max_percent},
+            )
+        )
+        console.err(f"Saved the plan to {out}. To carry out exactly these actions: reconciler apply {out}")
     return 2 if detailed_exitcode and result.has_changes else 0

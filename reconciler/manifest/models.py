@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from collections.abc import Callable
 from functools import cache
 from typing import Annotated, Literal
 
@@ -201,6 +202,30 @@ def _check_labels(labels: dict[str, str]) -> dict[str, str]:
                 "letters, digits, '-', '_', '.', starting and ending with a letter or digit)"
             )
     return labels
+
+
+# Roots of the normalised workflow view a JSON pointer may address (see reconciler/plan/normalise.py).
+IGNORE_ROOTS = ("parameters", "labels", "annotations")
+DRIFT_IGNORE_ROOTS = (*IGNORE_ROOTS, "spec", "credentials", "health")
+
+
+def parse_pointer(pointer: str) -> tuple[str, ...]:
+    """RFC 6901: ``/annotations/orchestration.atlan.com~1schedule`` -> ("annotations", "orchestration...")."""
+    if not pointer.startswith("/"):
+        raise ValueError(f"{pointer!r} is not a JSON pointer: it must start with '/'")
+    if re.search(r"~(?![01])", pointer):
+        raise ValueError(f"{pointer!r} is not a JSON pointer: '~' must be written ~0, and '/' in a key ~1")
+    return tuple(part.replace("~1", "/").replace("~0", "~") for part in pointer[1:].split("/"))
+
+
+def _pointer_check(roots: tuple[str, ...]) -> Callable[[str], str]:
+    def check(pointer: str) -> str:
+        parts = parse_pointer(pointer)
+        if parts[0] not in roots:
+            raise ValueError(f"{pointer!r} must start with one of {', '.join('/' + r for r in roots)}")
+        return pointer
+
+    return check
 
 
 Text = Annotated[str, AfterValidator(_check_references)]
@@ -392,6 +417,15 @@ class _SpecCommon(_Model):
     depends_on: list[DnsLabel] = Field(
         default_factory=list,
         description="Names of manifests whose workflows apply must handle first.",
+    )
+    ignore: list[Annotated[str, AfterValidator(_pointer_check(IGNORE_ROOTS))]] = Field(
+        default_factory=list,
+        description="JSON pointers (/parameters/..., /labels/..., /annotations/...) that plan, apply "
+        "and drift leave alone: the live value is kept (like Argo CD's ignoreDifferences).",
+    )
+    drift_ignore: list[Annotated[str, AfterValidator(_pointer_check(DRIFT_IGNORE_ROOTS))]] = Field(
+        default_factory=list,
+        description="JSON pointers whose drift is known and not reported (also /credentials, /health).",
     )
 
 

@@ -34,6 +34,7 @@ from reconciler.packages.identity import (
     MANIFEST_LABEL,
     NAMESPACE,
     PACKAGES,
+    PROTECT_ANNOTATION,
     Package,
     workflow_name,
 )
@@ -126,6 +127,8 @@ def compile_workflow(manifest: AnyManifest, *, instance: str, environ: Mapping[s
     metadata["labels"].update(manifest.metadata.labels)
     metadata["labels"][INSTANCE_LABEL] = instance
     metadata["labels"][MANIFEST_LABEL] = manifest.metadata.name
+    if manifest.spec.protect:
+        metadata["annotations"][PROTECT_ANNOTATION] = "true"
     if manifest.spec.schedule is not None:
         metadata["annotations"][SCHEDULE_ANNOTATION] = manifest.spec.schedule.cron
         metadata["annotations"][TIMEZONE_ANNOTATION] = manifest.spec.schedule.timezone

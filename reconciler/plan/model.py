@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 FORMAT_VERSION = "1"
+ABSENT = "<absent>"  # marks a kept-live field that the live workflow does not have
 
 
 class Action(StrEnum):
@@ -59,6 +60,8 @@ class PlannedWorkflow:
     run_record: str | None = None  # reconciler.dev/last-run to record once a run was submitted
     run_policy: str = "on-change"
     depends_on: tuple[str, ...] = ()
+    # Fields the manifest's `ignore` leaves to the tenant: (path in the view, live value or ABSENT).
+    keep_live: tuple[tuple[tuple[str, ...], Any], ...] = ()
 
     @property
     def is_noop(self) -> bool:
@@ -75,6 +78,7 @@ class Plan:
     instance: str
     items: tuple[PlannedWorkflow, ...]
     notes: tuple[str, ...] = ()
+    orphans: tuple[str, ...] = ()  # managed workflows without a manifest (archived only with --prune)
 
     def count(self, action: Action) -> int:
         return sum(1 for item in self.items if item.has(action))

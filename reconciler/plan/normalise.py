@@ -2,9 +2,10 @@
 
 Only what a manifest controls is compared: labels and annotations minus the ones the server and
 Argo write, the task parameters as a name -> value map (order is irrelevant), and the rest of the
-spec as it is. Server-set fields (uid, resourceVersion, creationTimestamp, managedFields, status)
-never enter the view. The credential placeholder ``{{credentialGuid}}`` and the credential id the
-server puts in its place compare equal; credentials are compared by digest instead (digests.py).
+spec without empty values (Argo writes unset structs as ``{}``). Server-set fields (uid,
+resourceVersion, creationTimestamp, managedFields, status) never enter the view. The credential
+placeholder ``{{credentialGuid}}`` and the credential id the server puts in its place compare
+equal; credentials are compared by digest instead (digests.py).
 """
 
 from __future__ import annotations
@@ -47,8 +48,18 @@ def workflow_view(metadata: Mapping[str, Any], spec: Mapping[str, Any]) -> dict[
             if not k.startswith(SERVER_OWNED_PREFIXES) and k not in BOOKKEEPING_ANNOTATIONS
         },
         "parameters": parameters,
-        "spec": shape,
+        "spec": _without_empty(shape),
     }
+
+
+def _without_empty(value: Any) -> Any:
+    """Drop empty maps, lists and nulls: Argo serialises unset structs (``inputs: {}``) as empty."""
+    if isinstance(value, dict):
+        kept = {k: _without_empty(v) for k, v in value.items()}
+        return {k: v for k, v in kept.items() if v not in ({}, [], None)}
+    if isinstance(value, list):
+        return [_without_empty(v) for v in value]
+    return value
 
 
 def cloud_source(spec: Mapping[str, Any]) -> str | None:

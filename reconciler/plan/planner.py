@@ -8,6 +8,7 @@ that exists unmanaged under the name a manifest needs, is an error, never a sile
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
@@ -18,9 +19,10 @@ from deepdiff import DeepDiff
 from reconciler.atlan.models import LiveWorkflow
 from reconciler.desired import DesiredWorkflow
 from reconciler.errors import ReconcilerError
-from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL
+from reconciler.manifest.models import parse_pointer
+from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL, PROTECT_ANNOTATION
 from reconciler.plan.digests import credential_digest, credential_matches, new_salt, spec_digest
-from reconciler.plan.model import Action, FieldChange, Plan, PlannedWorkflow
+from reconciler.plan.model import ABSENT, Action, FieldChange, Plan, PlannedWorkflow
 from reconciler.plan.normalise import (
     CREDENTIAL_DIGEST_ANNOTATION,
     LAST_RUN_ANNOTATION,
@@ -43,9 +45,16 @@ def plan(
     live: Sequence[LiveWorkflow],
     *,
     instance: str,
+    prune: bool = False,
+    max_prune_percent: float = 20.0,
     salt: Callable[[], str] = new_salt,
 ) -> Plan:
-    """The plan that makes ``live`` match ``desired``; ``live`` is the managed set plus adoptees."""
+    """The plan that makes ``live`` match ``desired``; ``live`` is the managed set plus adoptees.
+
+    With ``prune``, managed workflows whose manifest is gone are archived, unless protected;
+    pruning that would archive every managed workflow, or more than ``max_prune_percent`` of
+    them, is refused with a PlanningError.
+    """
     by_name = {workflow.name: workflow for workflow in live}
     managed: dict[str, LiveWorkflow] = {}
     notes: list[str] = []
@@ -67,12 +76,58 @@ def plan(
         items.append(_plan_one(item, current, instance=instance, salt=salt))
 
     wanted = {item.name for item in desired}
-    orphans = sorted(w.name for name, w in managed.items() if name not in wanted)
-    if orphans:
+    orphans = [w for name, w in sorted(managed.items()) if name not in wanted]
+    protected = [w for w in orphans if w.annotations.get(PROTECT_ANNOTATION) == "true"]
+    doomed = [w for w in orphans if w not in protected]
+    if prune:
+        _check_prune(len(doomed), len(managed), max_prune_percent)
+        items += [_archive(workflow) for workflow in doomed]
+        if protected:
+            names = ", ".join(w.name for w in protected)
+            notes.append(f"{len(protected)} workflow(s) without a manifest are protected and kept: {names}")
+    elif orphans:
         notes.append(
-            f"{len(orphans)} managed workflow(s) have no manifest and are left alone: {', '.join(orphans)}"
+            f"{len(orphans)} managed workflow(s) have no manifest and are left alone "
+            f"(plan --prune archives them): {', '.join(w.name for w in orphans)}"
         )
-    return Plan(instance=instance, items=tuple(_in_apply_order(items)), notes=tuple(notes))
+    return Plan(
+        instance=instance,
+        items=tuple(_in_apply_order(items)),
+        notes=tuple(notes),
+        orphans=tuple(w.name for w in orphans),
+    )
+
+
+def _check_prune(archiving: int, managed: int, max_percent: float) -> None:
+    if archiving == 0:
+        return
+    if archiving == managed:
+        raise PlanningError(
+            f"refusing to prune: it would archive every managed workflow ({managed}); "
+            "check the manifest path, or archive them another way"
+        )
+    share = 100.0 * archiving / managed
+    if share > max_percent:
+        raise PlanningError(
+            f"refusing to prune {archiving} of {managed} managed workflows ({share:.0f}%): more than "
+            f"--max-prune {max_percent:g}%; raise --max-prune if this is intended"
+        )
+
+
+def _archive(workflow: LiveWorkflow) -> PlannedWorkflow:
+    kind = {"asset-import": "AssetImport", "lineage-builder": "LineageBuilder"}.get(
+        workflow.labels.get("orchestration.atlan.com/source", ""), "Workflow"
+    )
+    return PlannedWorkflow(
+        address=f"{kind}.{workflow.labels.get(MANIFEST_LABEL) or workflow.name}",
+        kind=kind,
+        workflow=workflow.name,
+        manifest=None,
+        actions=(Action.ARCHIVE,),
+        reasons=("its manifest is gone (--prune)",),
+        before=workflow_view(workflow.raw.get("metadata") or {}, workflow.spec),
+        resource_version=workflow.resource_version,
+    )
 
 
 def _plan_one(
@@ -89,7 +144,6 @@ def _plan_one(
         address=f"{item.manifest.kind}.{item.name}",
         kind=item.manifest.kind,
         manifest=item.name,
-        after=after,
         depends_on=tuple(manifest.spec.depends_on),
         run_record=record,
         run_policy=policy,
@@ -102,8 +156,11 @@ def _plan_one(
         if policy != "never":
             annotations[LAST_RUN_ANNOTATION] = record
         reason = "not on the tenant" + ("; its first run starts with it" if policy != "never" else "")
+        if manifest.spec.adopt:
+            reason = f"workflow {manifest.spec.adopt} to adopt does not exist; creating it. " + reason
         return planned(
             workflow=item.compiled.name,
+            after=after,
             actions=(Action.CREATE,),
             reasons=(reason,),
             annotations=annotations,
@@ -124,7 +181,10 @@ def _plan_one(
         )
 
     before = workflow_view(live.raw.get("metadata") or {}, live.spec)
-    changes = diff_views(before, after)
+    ignored = [parse_pointer(pointer) for pointer in manifest.spec.ignore]
+    keep_live = tuple((path, _lookup(before, path)) for path in ignored)
+    after = _with_live_values(after, keep_live)
+    changes = [c for c in diff_views(before, after) if not under(c.path, ignored)]
     if adopting:
         # The tracking labels are what adoption adds; they are not a change of the workflow.
         changes = [
@@ -173,6 +233,8 @@ def _plan_one(
         before=before,
         resource_version=live.resource_version,
         credential_ref=cloud_source(live.spec),
+        keep_live=keep_live,
+        after=after,
         annotations=annotations,
         credentials_changed=credentials_changed,
     )
@@ -197,6 +259,36 @@ def _rerun_reason(policy: str, last_run: str | None, record: str) -> str | None:
     if previous.get("spec") != current["spec"]:
         return "spec changed since the last run"
     return f"run token changed ({previous.get('token')!r} -> {current['token']!r})"
+
+
+def under(path: Sequence[str], prefixes: Sequence[Sequence[str]]) -> bool:
+    """True when ``path`` is one of ``prefixes`` or below one (JSON-pointer prefix match)."""
+    return any(tuple(path[: len(prefix)]) == tuple(prefix) for prefix in prefixes)
+
+
+def _lookup(view: Mapping[str, Any], path: Sequence[str]) -> Any:
+    node: Any = view
+    for part in path:
+        if not isinstance(node, Mapping) or part not in node:
+            return ABSENT
+        node = node[part]
+    return copy.deepcopy(node)
+
+
+def _with_live_values(view: dict[str, Any], keep: Sequence[tuple[tuple[str, ...], Any]]) -> dict[str, Any]:
+    """``view`` with each kept path set to its live value (or removed where live has none)."""
+    result = copy.deepcopy(view)
+    for path, value in keep:
+        parent: Any = result
+        for part in path[:-1]:
+            parent = parent.setdefault(part, {}) if isinstance(parent, dict) else {}
+        if not isinstance(parent, dict):
+            continue
+        if value == ABSENT:
+            parent.pop(path[-1], None)
+        else:
+            parent[path[-1]] = value
+    return result
 
 
 def diff_views(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[FieldChange]:

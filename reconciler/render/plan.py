@@ -96,12 +96,14 @@ def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT, marker: str = MA
     table = ["", "| | workflow | actions | reason |", "|---|---|---|---|"] if changing else []
     table += [
         f"| `{symbol(i)}` | `{i.address}` | {', '.join(a.value for a in i.actions)} | "
-        f"{_md_cell('; '.join(i.reasons))} |"
+        f"{md_cell('; '.join(i.reasons))} |"
         for i in changing
     ]
     details = []
     for item in changing:
-        body = "\n".join(change_line(c) for c in item.changes) or "(no field changes)"
+        if not item.changes:
+            continue  # the table row says it all
+        body = "\n".join(change_line(c) for c in item.changes)
         details.append(
             f"<details><summary><code>{item.address}</code> ({item.workflow})</summary>\n\n"
             f"```diff\n{body}\n```\n</details>"
@@ -109,20 +111,24 @@ def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT, marker: str = MA
     unchanged = len(plan.items) - len(changing)
     tail = ["", f"{unchanged} workflow(s) unchanged."] if unchanged else []
 
-    text = "\n".join([*head, *table, "", *details, *tail]) + "\n"
+    return fit_markdown(head, [*table, "", *details, *tail], limit=limit, what="plan")
+
+
+def fit_markdown(head: list[str], parts: list[str], *, limit: int, what: str) -> str:
+    """``head`` and ``parts`` as lines; when longer than ``limit``, as many parts as fit and a note."""
+    text = "\n".join([*head, *parts]) + "\n"
     if len(text) <= limit:
         return text
-    # Too long for one comment: keep the summary and as many rows and details as fit.
-    note = "\n_Truncated: the plan is too long for one comment; the full plan is in the job log._\n"
+    note = f"\n_Truncated: the {what} is too long for one comment; the full {what} is in the job log._\n"
     kept = "\n".join(head) + "\n"
-    for part in [*table, "", *details]:
+    for part in parts:
         if len(kept) + len(part) + 1 + len(note) > limit:
             break
         kept += part + "\n"
     return kept + note
 
 
-def _md_cell(text: str) -> str:
+def md_cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 

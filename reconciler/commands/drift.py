@@ -1,0 +1,71 @@
+"""``reconciler drift PATH...``: read-only; report what changed outside git and failed runs."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from reconciler import console
+from reconciler.commands.plan import PlanFormat, read_live
+from reconciler.desired import DesiredWorkflow, read_desired
+from reconciler.drift import DriftReport, detect_drift
+from reconciler.errors import ReconcilerError
+from reconciler.manifest.models import DRIFT_IGNORE_ROOTS, parse_pointer
+from reconciler.packages.identity import INSTANCE_LABEL
+from reconciler.plan.planner import plan
+from reconciler.render.drift import render_drift_json, render_drift_markdown, render_drift_text
+from reconciler.settings import Settings
+from reconciler.target import connect
+
+EXIT_DRIFT = 3
+
+
+async def detect(
+    settings: Settings, desired: Sequence[DesiredWorkflow], ignore: Sequence[str]
+) -> DriftReport:
+    """Two searches: the workflows, and the runs of all of them. Never a write."""
+    async with connect(settings) as client:
+        live = await read_live(client, desired, settings.instance)
+        result = plan(desired, live, instance=settings.instance)
+        ours = [w.name for w in live if w.labels.get(INSTANCE_LABEL) == settings.instance]
+        runs = await client.runs_for(ours) if ours else {}
+    return detect_drift(result, desired, runs, global_ignore=ignore)
+
+
+def render(report: DriftReport, output: PlanFormat) -> str:
+    if output is PlanFormat.json:
+        return render_drift_json(report)
+    if output is PlanFormat.markdown:
+        return render_drift_markdown(report)
+    return render_drift_text(report)
+
+
+def global_ignores(option: Sequence[str], settings: Settings) -> list[str]:
+    """--ignore pointers plus RECONCILER_DRIFT_IGNORE (comma-separated), each checked."""
+    pointers = [*option, *(p.strip() for p in settings.drift_ignore.split(",") if p.strip())]
+    for pointer in pointers:
+        try:
+            if parse_pointer(pointer)[0] not in (*DRIFT_IGNORE_ROOTS, "orphaned"):
+                raise ValueError(
+                    f"it must start with one of {', '.join('/' + r for r in DRIFT_IGNORE_ROOTS)}"
+                )
+        except ValueError as exc:
+            raise ReconcilerError(f"invalid drift ignore {pointer!r}: {exc}") from None
+    return pointers
+
+
+def drift_command(
+    paths: Sequence[Path],
+    *,
+    output: PlanFormat,
+    ignore: Sequence[str],
+    settings: Settings,
+    environ: Mapping[str, str],
+) -> int:
+    """Exit 3 when anything drifted or is unhealthy, 0 when clean (1 on errors, by the boundary)."""
+    pointers = global_ignores(ignore, settings)
+    desired = read_desired(paths, instance=settings.instance, environ=environ)
+    report = asyncio.run(detect(settings, desired, pointers))
+    console.out(render(report, output))
+    return 0 if report.clean else EXIT_DRIFT

@@ -1,0 +1,150 @@
+"""Saved plans: ``plan --out FILE`` writes one, ``apply FILE`` carries out exactly what it recorded.
+
+A plan file records fingerprints of what the plan was made from: each manifest file's bytes, the
+compiled requests with secrets masked, and each live workflow's resourceVersion. ``apply FILE``
+recomputes them and refuses when any differ, so what is applied is what was reviewed. A changed
+secret is caught by the credential digests the plan recorded. The file holds no secret value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from reconciler.atlan.models import LiveWorkflow
+from reconciler.desired import DesiredWorkflow
+from reconciler.errors import PlanFileError
+from reconciler.plan.digests import canonical_json, credential_matches
+from reconciler.plan.model import FORMAT_VERSION, Action, FieldChange, Plan, PlannedWorkflow
+from reconciler.plan.normalise import CREDENTIAL_DIGEST_ANNOTATION
+
+KIND = "reconciler-plan"
+
+
+@dataclass(frozen=True)
+class Fingerprints:
+    manifests: dict[str, str]  # file -> sha256 of its bytes
+    desired: dict[str, str]  # manifest name -> sha256 of its compiled request, secrets masked
+    live: dict[str, str | None]  # workflow name -> resourceVersion, for every live workflow read
+
+    def differences(self, other: Fingerprints) -> list[str]:
+        """Human sentences for what changed from ``self`` (recorded) to ``other`` (now)."""
+        found = []
+        for label, old, new in (
+            ("manifest file", self.manifests, other.manifests),
+            ("manifest", self.desired, other.desired),
+            ("live workflow", self.live, other.live),
+        ):
+            for key in sorted(set(old) | set(new)):
+                if key not in new:
+                    found.append(f"{label} {key} is gone")
+                elif key not in old:
+                    found.append(f"{label} {key} is new")
+                elif old[key] != new[key]:
+                    found.append(f"{label} {key} changed")
+        return found
+
+
+def fingerprints(
+    files: Iterable[Path], desired: Sequence[DesiredWorkflow], live: Iterable[LiveWorkflow]
+) -> Fingerprints:
+    return Fingerprints(
+        manifests={str(f): hashlib.sha256(f.read_bytes()).hexdigest() for f in sorted(files)},
+        desired={d.name: hashlib.sha256(canonical_json(d.compiled.redacted())).hexdigest() for d in desired},
+        live={w.name: w.resource_version for w in sorted(live, key=lambda w: w.name)},
+    )
+
+
+def dump_plan_file(
+    plan: Plan, prints: Fingerprints, *, paths: Sequence[str], options: Mapping[str, Any]
+) -> str:
+    return (
+        json.dumps(
+            {
+                "format_version": FORMAT_VERSION,
+                "kind": KIND,
+                "instance": plan.instance,
+                "paths": list(paths),
+                "options": dict(options),
+                "fingerprints": asdict(prints),
+                "plan": asdict(plan),
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+        + "\n"
+    )
+
+
+@dataclass(frozen=True)
+class PlanFile:
+    plan: Plan
+    fingerprints: Fingerprints
+    paths: tuple[str, ...]
+    options: dict[str, Any]
+
+
+def is_plan_file(path: Path) -> bool:
+    """True for a file that starts like a saved plan (JSON object), as opposed to a manifest."""
+    if not path.is_file():
+        return False
+    with path.open("rb") as handle:
+        return handle.read(1) == b"{"
+
+
+def load_plan_file(path: Path) -> PlanFile:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("kind") != KIND:
+            raise PlanFileError(f"{path} is not a reconciler plan file")
+        if data.get("format_version") != FORMAT_VERSION:
+            raise PlanFileError(
+                f"{path} has plan format {data.get('format_version')!r}; "
+                f"this reconciler reads {FORMAT_VERSION!r}"
+            )
+        plan = data["plan"]
+        return PlanFile(
+            plan=Plan(
+                instance=plan["instance"],
+                items=tuple(_item(item) for item in plan["items"]),
+                notes=tuple(plan["notes"]),
+                orphans=tuple(plan["orphans"]),
+            ),
+            fingerprints=Fingerprints(**data["fingerprints"]),
+            paths=tuple(data["paths"]),
+            options=dict(data.get("options") or {}),
+        )
+    except PlanFileError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise PlanFileError(f"{path} is not a readable plan file: {exc}") from exc
+
+
+def _item(data: dict[str, Any]) -> PlannedWorkflow:
+    fields = dict(data)
+    fields["actions"] = tuple(Action(a) for a in data["actions"])
+    fields["reasons"] = tuple(data["reasons"])
+    fields["changes"] = tuple(
+        FieldChange(c["op"], tuple(c["path"]), c.get("old"), c.get("new")) for c in data["changes"]
+    )
+    fields["depends_on"] = tuple(data["depends_on"])
+    fields["keep_live"] = tuple((tuple(path), value) for path, value in data["keep_live"])
+    return PlannedWorkflow(**fields)
+
+
+def stale_reasons(recorded: PlanFile, now: Fingerprints, desired: Sequence[DesiredWorkflow]) -> list[str]:
+    """Why the saved plan no longer describes what apply would find; empty when it still does."""
+    reasons = recorded.fingerprints.differences(now)
+    by_name = {d.name: d for d in desired}
+    for item in recorded.plan.items:
+        digest = item.annotations.get(CREDENTIAL_DIGEST_ANNOTATION)
+        current = by_name.get(item.manifest or "")
+        if digest is None or current is None or not current.compiled.body["payload"]:
+            continue
+        if not credential_matches(digest, current.compiled.body["payload"][0]["body"]):
+            reasons.append(f"the credentials of {item.address} changed")
+    return reasons
