@@ -154,6 +154,10 @@ def plan(
     out: Annotated[
         Path | None, typer.Option("--out", help="Save the plan; `reconciler apply FILE` carries it out.")
     ] = None,
+    github_comment: Annotated[
+        bool,
+        typer.Option("--github-comment", help="Post or update the plan as one comment on the pull request."),
+    ] = False,
 ) -> int:
     """Show what apply would do: create, update, rerun, adopt or archive."""
     from reconciler.commands.plan import PruneOptions, plan_command
@@ -164,6 +168,7 @@ def plan(
         detailed_exitcode=detailed_exitcode,
         prune=PruneOptions(prune, _percent(max_prune)),
         out=out,
+        github_comment=github_comment,
         settings=load_settings(),
         environ=os.environ,
     )
@@ -188,6 +193,18 @@ def apply(
     ] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Follow started runs to a final phase.")] = False,
     timeout: Annotated[float, typer.Option("--timeout", min=1, help="Seconds --wait may take.")] = 1800.0,
+    github_check_plan: Annotated[
+        bool,
+        typer.Option(
+            "--github-check-plan", help="Stop when the plan differs from the one reviewed in the PR."
+        ),
+    ] = False,
+    proceed_on_plan_mismatch: Annotated[
+        bool, typer.Option("--proceed-on-plan-mismatch", help="With --github-check-plan: warn, do not stop.")
+    ] = False,
+    github_summary: Annotated[
+        bool, typer.Option("--github-summary", help="Write the plan and results to the Actions job summary.")
+    ] = False,
 ) -> int:
     """Create, update and rerun workflows so the tenant matches the manifests (or apply a saved plan)."""
     from reconciler.commands.apply import apply_command
@@ -200,6 +217,9 @@ def apply(
         parallelism=parallelism,
         wait=wait,
         timeout=timeout,
+        github_check_plan=github_check_plan,
+        proceed_on_plan_mismatch=proceed_on_plan_mismatch,
+        github_summary=github_summary,
         settings=load_settings(),
         environ=os.environ,
     )
@@ -218,12 +238,48 @@ def drift(
             "--ignore", help="A JSON pointer whose drift is known (repeatable), e.g. /parameters/x."
         ),
     ] = None,
+    github_issue: Annotated[
+        bool,
+        typer.Option(
+            "--github-issue", help="Keep one `drift` issue open while drift lasts; close it when clean."
+        ),
+    ] = False,
 ) -> int:
     """Read-only: report edits made outside git, missing workflows and failed runs (exit 3)."""
     from reconciler.commands.drift import drift_command
 
     return drift_command(
-        paths, output=output, ignore=ignore or [], settings=load_settings(), environ=os.environ
+        paths,
+        output=output,
+        ignore=ignore or [],
+        github_issue=github_issue,
+        settings=load_settings(),
+        environ=os.environ,
+    )
+
+
+@app.command()
+def export(
+    all_: Annotated[
+        bool, typer.Option("--all", help="Every asset-import and lineage-builder workflow, managed or not.")
+    ] = False,
+    name: Annotated[list[str] | None, typer.Option("--name", help="This workflow (repeatable).")] = None,
+    output_dir: Annotated[
+        Path | None,
+        typer.Option("--output-dir", "-o", help="Write one file per manifest here (default: stdout)."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
+) -> int:
+    """Write manifests for live workflows (default: this instance's); unmanaged ones get `adopt:`."""
+    from reconciler.commands.export import export_command
+
+    return export_command(
+        names=name or [],
+        everything=all_,
+        output_dir=output_dir,
+        force=force,
+        settings=load_settings(),
+        environ=os.environ,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler import console
@@ -13,12 +14,13 @@ from reconciler.atlan import AtlanWorkflowClient
 from reconciler.commands.plan import PruneOptions, read_live
 from reconciler.desired import DesiredWorkflow, read_desired
 from reconciler.errors import PlanFileError, ReconcilerError
+from reconciler.github import GitHubClient, GitHubContext, check_plan_against_review, write_step_summary
 from reconciler.manifest.loader import manifest_files
 from reconciler.plan.model import Plan
 from reconciler.plan.planfile import PlanFile, fingerprints, is_plan_file, load_plan_file, stale_reasons
 from reconciler.plan.planner import plan
-from reconciler.render.plan import render_text
-from reconciler.render.results import render_results_text
+from reconciler.render.plan import plan_as_dict, render_markdown, render_text
+from reconciler.render.results import render_results_markdown, render_results_text
 from reconciler.settings import Settings
 from reconciler.target import connect
 
@@ -47,6 +49,30 @@ async def _saved_plan(
     return saved.plan
 
 
+@dataclass(frozen=True)
+class GitHubOptions:
+    """``--github-check-plan``: compare with the plan reviewed in the PR; ``--github-summary``."""
+
+    context: GitHubContext | None = None
+    check_plan: bool = False
+    proceed_on_mismatch: bool = False
+    summary: bool = False
+
+
+def _check_reviewed_plan(github: GitHubOptions, result: Plan, instance: str) -> None:
+    if github.context is None or not github.check_plan:
+        return
+    with GitHubClient(github.context) as client:
+        check = check_plan_against_review(
+            github.context,
+            client,
+            plan_as_dict(result),
+            instance=instance,
+            proceed=github.proceed_on_mismatch,
+        )
+    console.err(check.message)
+
+
 async def _run(
     settings: Settings,
     desired: Sequence[DesiredWorkflow],
@@ -56,7 +82,8 @@ async def _run(
     auto_approve: bool,
     parallelism: int,
     wait: WaitPolicy | None,
-) -> ApplyResult | None:
+    github: GitHubOptions,
+) -> tuple[Plan, ApplyResult | None]:
     async with connect(settings) as client:
         if saved is not None:
             result = await _saved_plan(client, settings, saved, desired)
@@ -70,11 +97,12 @@ async def _run(
                 max_prune_percent=prune.max_percent,
             )
         console.out(render_text(result, color=console.color_enabled()))
+        _check_reviewed_plan(github, result, settings.instance)
         if not result.has_changes:
-            return None
+            return result, None
         if saved is None and not auto_approve and not _confirm():
             raise ReconcilerError("apply cancelled")
-        return await apply_plan(result, desired, client, parallelism=parallelism, wait=wait)
+        return result, await apply_plan(result, desired, client, parallelism=parallelism, wait=wait)
 
 
 def apply_command(
@@ -85,6 +113,9 @@ def apply_command(
     parallelism: int | None,
     wait: bool,
     timeout: float,
+    github_check_plan: bool = False,
+    proceed_on_plan_mismatch: bool = False,
+    github_summary: bool = False,
     settings: Settings,
     environ: Mapping[str, str],
 ) -> int:
@@ -92,12 +123,19 @@ def apply_command(
 
     A saved plan (``apply FILE``) was reviewed already and needs no confirmation.
     """
+    wants_github = github_check_plan or github_summary
+    github = GitHubOptions(
+        GitHubContext.from_environ(environ) if wants_github else None,
+        github_check_plan,
+        proceed_on_plan_mismatch,
+        github_summary,
+    )
     saved = load_plan_file(paths[0]) if len(paths) == 1 and is_plan_file(paths[0]) else None
     if saved is None and not auto_approve and not sys.stdin.isatty():
         raise ReconcilerError("stdin is not a terminal: pass --auto-approve to apply without confirmation")
     sources = [Path(p) for p in saved.paths] if saved is not None else list(paths)
     desired = read_desired(sources, instance=settings.instance, environ=environ)
-    result = asyncio.run(
+    planned, result = asyncio.run(
         _run(
             settings,
             desired,
@@ -106,9 +144,12 @@ def apply_command(
             auto_approve=auto_approve,
             parallelism=parallelism or settings.parallelism,
             wait=WaitPolicy(timeout=timeout) if wait else None,
+            github=github,
         )
     )
-    if result is None:
-        return 0
-    console.out(render_results_text(result, color=console.color_enabled()))
-    return 1 if result.failed else 0
+    if result is not None:
+        console.out(render_results_text(result, color=console.color_enabled()))
+    if github.context is not None and github.summary:
+        summary = render_markdown(planned) + ("\n" + render_results_markdown(result) if result else "")
+        write_step_summary(github.context, summary)
+    return 1 if result is not None and result.failed else 0

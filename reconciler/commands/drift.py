@@ -11,6 +11,7 @@ from reconciler.commands.plan import PlanFormat, read_live
 from reconciler.desired import DesiredWorkflow, read_desired
 from reconciler.drift import DriftReport, detect_drift
 from reconciler.errors import ReconcilerError
+from reconciler.github import GitHubClient, GitHubContext, sync_drift_issue, write_step_summary
 from reconciler.manifest.models import DRIFT_IGNORE_ROOTS, parse_pointer
 from reconciler.packages.identity import INSTANCE_LABEL
 from reconciler.plan.planner import plan
@@ -60,12 +61,27 @@ def drift_command(
     *,
     output: PlanFormat,
     ignore: Sequence[str],
+    github_issue: bool = False,
     settings: Settings,
     environ: Mapping[str, str],
 ) -> int:
     """Exit 3 when anything drifted or is unhealthy, 0 when clean (1 on errors, by the boundary)."""
+    context = GitHubContext.from_environ(environ) if github_issue else None
     pointers = global_ignores(ignore, settings)
     desired = read_desired(paths, instance=settings.instance, environ=environ)
     report = asyncio.run(detect(settings, desired, pointers))
     console.out(render(report, output))
+    if context is not None:
+        markdown = render_drift_markdown(report)
+        with GitHubClient(context) as client:
+            outcome = sync_drift_issue(
+                context,
+                drifted=not report.clean,
+                title=f"reconciler: drift in instance {settings.instance}",
+                body_markdown=markdown,
+                client=client,
+                instance=settings.instance,
+            )
+        console.err(f"Drift issue: {outcome}.")
+        write_step_summary(context, markdown)
     return 0 if report.clean else EXIT_DRIFT

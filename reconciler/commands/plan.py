@@ -11,11 +11,18 @@ from pathlib import Path
 from reconciler import console
 from reconciler.atlan import AtlanWorkflowClient, LiveWorkflow
 from reconciler.desired import DesiredWorkflow, read_desired
+from reconciler.github import (
+    GitHubClient,
+    GitHubContext,
+    plan_marker,
+    publish_plan_comment,
+    write_step_summary,
+)
 from reconciler.manifest.loader import manifest_files
 from reconciler.plan.model import Plan
 from reconciler.plan.planfile import dump_plan_file, fingerprints
 from reconciler.plan.planner import plan
-from reconciler.render.plan import render_json, render_markdown, render_text
+from reconciler.render.plan import plan_as_dict, render_json, render_markdown, render_text
 from reconciler.settings import Settings
 from reconciler.target import connect
 
@@ -55,6 +62,18 @@ async def plan_against_tenant(
     return result, live
 
 
+def publish_to_pull_request(context: GitHubContext, result: Plan, instance: str) -> None:
+    """One sticky comment per pull request and instance, updated in place; also the job summary."""
+    marker = plan_marker(instance)
+    markdown = render_markdown(result, marker=marker)
+    with GitHubClient(context) as client:
+        published = publish_plan_comment(
+            context, markdown, marker=marker, client=client, plan=plan_as_dict(result)
+        )
+    console.err(f"Plan comment {published}.")
+    write_step_summary(context, markdown)
+
+
 def render(result: Plan, output: PlanFormat) -> str:
     if output is PlanFormat.json:
         return render_json(result)
@@ -70,13 +89,17 @@ def plan_command(
     detailed_exitcode: bool,
     prune: PruneOptions,
     out: Path | None,
+    github_comment: bool = False,
     settings: Settings,
     environ: Mapping[str, str],
 ) -> int:
     """Exit 0; with --detailed-exitcode, 0 when nothing is to do and 2 when changes are pending."""
+    context = GitHubContext.from_environ(environ) if github_comment else None
     desired = read_desired(paths, instance=settings.instance, environ=environ)
     result, live = asyncio.run(plan_against_tenant(settings, desired, prune))
     console.out(render(result, output))
+    if context is not None:
+        publish_to_pull_request(context, result, settings.instance)
     if out is not None:
         files, _ = manifest_files(paths)
         out.write_text(

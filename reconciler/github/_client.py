@@ -269,7 +269,7 @@ class GitHubClient:
             shown = f"{method} {self._shown(url)}"
             try:
                 response = self._http.request(method, url, params=params, json=body, headers=headers)
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:
                 if attempt < attempts:
                     self._wait(shown, attempt, attempts, type(exc).__name__)
                     continue

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from reconciler.github._body import BODY_LIMIT, drift_marker, fit
+from reconciler.github._body import BODY_LIMIT, drift_marker, fit, strip_leading_marker
 from reconciler.github._client import GitHubClient, Issue
 from reconciler.github._context import GitHubContext
 
@@ -49,7 +49,8 @@ def drift_issue_body(body_markdown: str, *, instance: str, run_url: str | None) 
         f"\n\n---\n_Reported by reconciler{source}. This issue is updated while drift lasts and closed "
         "by the first run that finds none._\n"
     )
-    return head + fit(body_markdown.rstrip("\n"), BODY_LIMIT - len(head) - len(tail)) + tail
+    report = strip_leading_marker(body_markdown).rstrip("\n")
+    return head + fit(report, BODY_LIMIT - len(head) - len(tail)) + tail
 
 
 def find_drift_issues(client: GitHubClient, *, instance: str, label: str = DRIFT_LABEL) -> list[Issue]:

@@ -98,6 +98,11 @@ def normalised_plan(plan: Mapping[str, Any]) -> dict[str, Any]:
                     "new": _without_volatile(change.get("new")),
                 }
             )
+        if "create" in actions and item.get("after") is not None:
+            # A create has no field changes; what is reviewed is the whole workflow it makes.
+            changes.append(
+                {"op": "create", "path": "workflow", "old": None, "new": _without_volatile(item["after"])}
+            )
         changes.sort(key=lambda c: (c["path"], c["op"], _dumps(c)))
         workflows[str(item.get("address"))] = {"actions": actions, "changes": changes}
     return {"instance": str(plan.get("instance") or "default"), "workflows": workflows}

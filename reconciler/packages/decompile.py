@@ -78,7 +78,12 @@ def decompile(
             "timezone": annotations.get(TIMEZONE_ANNOTATION, "UTC"),
         }
     token = _last_run_token(annotations)
-    body["run"] = {"policy": "on-change", **({"token": token} if token is not None else {})}
+    # A workflow the reconciler manages but never recorded a run for was created with policy never.
+    never = labels.get(INSTANCE_LABEL) is not None and "reconciler.dev/last-run" not in annotations
+    body["run"] = {
+        "policy": "never" if never else "on-change",
+        **({"token": token} if token is not None else {}),
+    }
     if labels.get(INSTANCE_LABEL) is None or name != derived_name:
         body["adopt"] = name  # keeps the workflow's own name; for an unmanaged one, takes it over
     if annotations.get(PROTECT_ANNOTATION) == "true":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reconciler.apply import ApplyResult, ItemResult
+from reconciler.render.plan import md_cell
 
 _MARKS = {"done": "✓", "failed": "✗", "already running": "↻", "skipped": "·", "unchanged": "="}
 _COLORS = {"done": "32", "failed": "31", "already running": "36", "skipped": "33", "unchanged": "2"}
@@ -27,4 +28,24 @@ def render_results_text(result: ApplyResult, *, color: bool = False) -> str:
         f"{result.count('already running')} already running, {result.count('skipped')} skipped, "
         f"{result.count('unchanged')} unchanged."
     )
+    return "\n".join(lines) + "\n"
+
+
+def render_results_markdown(result: ApplyResult) -> str:
+    """The apply results as a markdown table, for the Actions job summary."""
+    lines = [
+        "### reconciler apply",
+        "",
+        f"**Apply: {result.count('done')} done, {result.count('failed')} failed, "
+        f"{result.count('already running')} already running, {result.count('skipped')} skipped.**",
+        "",
+    ]
+    shown = [item for item in result.items if item.outcome != "unchanged"]
+    if shown:
+        lines += ["| | workflow | actions | outcome | detail |", "|---|---|---|---|---|"]
+        lines += [
+            f"| {_MARKS[i.outcome]} | `{i.address}` | {', '.join(a.value for a in i.actions)} "
+            f"| {i.outcome} | {md_cell(i.detail)} |"
+            for i in shown
+        ]
     return "\n".join(lines) + "\n"

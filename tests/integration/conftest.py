@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 
 from reconciler import cli
 from reconciler.emulator import EmulatorConfig, EmulatorServer
-from tests.helpers import EXAMPLES
+from tests.helpers import EXAMPLES, FIXTURES
 
 API_KEY = "integration-test-api-key-0123456789"
 
@@ -89,6 +90,33 @@ class Tenant:
     def advance(self, seconds: float) -> None:
         response = self.admin.post("/_emulator/clock", json={"advance": seconds})
         assert response.status_code == 200, response.text
+
+    def api(self) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.server.base_url + "/api/service/",
+            headers={"Authorization": f"Bearer {API_KEY}"},
+            timeout=10,
+        )
+
+    def ui_edit(self, name: str, mutate: Callable[[dict[str, Any]], None]) -> None:
+        """Change a workflow through the API, as a user of Atlan's UI would (no payload)."""
+        source = copy.deepcopy(self.templates()[name])
+        mutate(source)
+        with self.api() as api:
+            response = api.post(
+                f"workflows/{name}", json={"metadata": source["metadata"], "spec": source["spec"]}
+            )
+        assert response.status_code == 200, response.text
+
+    def create_like_the_sdk(self, fixture: str, name: str) -> dict[str, Any]:
+        """POST the SDK's own request (pyatlan test fixture) under ``name``, as `client.workflow.run` does."""
+        body = json.loads((FIXTURES / "pyatlan-package-requests" / f"{fixture}.json").read_text())
+        text = json.dumps(body).replace(body["metadata"]["name"], name)
+        with self.api() as api:
+            response = api.post("workflows?submit=true", json=json.loads(text))
+        assert response.status_code == 200, response.text
+        created: dict[str, Any] = response.json()
+        return created
 
     def finish_runs(self) -> None:
         """Move the clock past every run's end, so no run is Pending or Running."""
