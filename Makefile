@@ -55,7 +55,7 @@ lint: setup  ## ruff, mypy and the import layering contracts
 	$(RUN) lint-imports
 
 unit: setup setup-sdk  ## pytest only
-	$(RUN) pytest --cov --cov-report=term
+	$(RUN) pytest --cov --cov-report=term --cov-fail-under=90
 
 test: lint unit  ## everything CI runs: lint, types, layering, tests
 
