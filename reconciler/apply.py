@@ -20,7 +20,7 @@ from typing import Any, Literal, Protocol
 
 from reconciler.atlan.models import ACTIVE_PHASES, FINISHED_PHASES, SUCCEEDED, LiveRun, LiveWorkflow
 from reconciler.desired import DesiredWorkflow
-from reconciler.errors import ApiError, ConflictError, ReconcilerError
+from reconciler.errors import ApiError, ConflictError, OutcomeUnknownError, ReconcilerError
 from reconciler.packages.compiler import CREDENTIAL_PLACEHOLDER
 from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL
 from reconciler.plan.model import ABSENT, Action, Plan, PlannedWorkflow
@@ -169,30 +169,57 @@ class _Runner:
             raise _ItemFailedError(f"no manifest {item.manifest!r} in this apply")
         if item.has(Action.CREATE):
             return await self._create(item, desired)
-        resource_version = item.resource_version
         notes: list[str] = []
-        if item.has(Action.UPDATE) or item.has(Action.ADOPT):
-            body = request_body(desired, item, resource_version=resource_version)
+        running = item.has(Action.RERUN) and item.workflow in self.active
+        # The run record is written before the submit, with the resourceVersion the plan read:
+        # of two applies started at once, only one can claim a rerun, so only one submits it.
+        claim = item.has(Action.RERUN) and not running and item.run_policy == "on-change"
+        annotations = {**item.annotations, LAST_RUN_ANNOTATION: item.run_record or ""} if claim else None
+        updated: LiveWorkflow | None = None
+        if item.has(Action.UPDATE) or item.has(Action.ADOPT) or claim:
+            body = request_body(
+                desired, item, resource_version=item.resource_version, annotations=annotations
+            )
             try:
                 updated = await self.api.update_workflow(item.workflow, body)
             except ConflictError as exc:
+                if claim and not (item.has(Action.UPDATE) or item.has(Action.ADOPT)):
+                    live = await self.api.get_workflow(item.workflow)
+                    if live is not None and live.annotations.get(LAST_RUN_ANNOTATION) == item.run_record:
+                        return self._result(item, "already running", "another apply started this run")
                 raise _ItemFailedError(
                     f"{item.workflow} changed on the tenant since it was planned; plan again ({exc})"
                 ) from exc
-            resource_version = updated.resource_version
             # A credential sent with the update is a new one on the tenant: later writes keep it.
             item = replace(item, credential_ref=cloud_source(updated.spec) or item.credential_ref)
-            notes.append("adopted" if item.has(Action.ADOPT) else "updated")
+            if item.has(Action.UPDATE) or item.has(Action.ADOPT):
+                notes.append("adopted" if item.has(Action.ADOPT) else "updated")
         if not item.has(Action.RERUN):
             return self._result(item, "done", ", ".join(notes))
-        if item.workflow in self.active:
+        if running:
             notes.append("not submitted: a run is already Pending or Running")
             return self._result(item, "already running", "; ".join(notes))
-        run = await self.api.submit(item.workflow)
+        try:
+            run = await self.api.submit(item.workflow)
+        except ApiError as exc:
+            if claim and updated is not None and not isinstance(exc, OutcomeUnknownError):
+                await self._release(item, desired, updated.resource_version)
+            raise
         notes.append(f"run {run.name} submitted")
-        if item.run_policy == "on-change" and item.run_record is not None:
-            await self._record_run(item, desired, resource_version)
         return self._result(item, "done", "; ".join(notes), run=run.name)
+
+    async def _release(self, item: PlannedWorkflow, desired: DesiredWorkflow, version: str | None) -> None:
+        """Undo a rerun claim whose submit definitely failed, so the next plan still asks for it."""
+        body = request_body(desired, item, resource_version=version, credentials=False)
+        try:
+            await self.api.update_workflow(item.workflow, body)
+        except ApiError as exc:
+            logger.warning(
+                "%s: the run record could not be reset after a failed submit (%s); "
+                "bump run.token to ask for the run again",
+                item.address,
+                exc,
+            )
 
     async def _create(self, item: PlannedWorkflow, desired: DesiredWorkflow) -> ItemResult:
         submit = item.run_policy != "never"
@@ -207,27 +234,6 @@ class _Runner:
                 raise
             return self._result(item, "done", "already created by a concurrent apply")
         return self._result(item, "done", "created and its first run started" if submit else "created")
-
-    async def _record_run(self, item: PlannedWorkflow, desired: DesiredWorkflow, version: str | None) -> None:
-        """Write reconciler.dev/last-run after a submit, so the next plan sees the run was made."""
-        annotations = {**item.annotations, LAST_RUN_ANNOTATION: item.run_record or ""}
-        body = request_body(
-            desired, item, resource_version=version, annotations=annotations, credentials=False
-        )
-        try:
-            await self.api.update_workflow(item.workflow, body)
-        except ConflictError:
-            # Edited in between: write our annotation onto what is there now.
-            live = await self.api.get_workflow(item.workflow)
-            if live is None:
-                raise
-            source = copy.deepcopy(live.raw)
-            source.setdefault("metadata", {}).setdefault("annotations", {})[LAST_RUN_ANNOTATION] = (
-                item.run_record
-            )
-            await self.api.update_workflow(
-                item.workflow, {"metadata": source["metadata"], "spec": source.get("spec", {})}
-            )
 
 
 def request_body(

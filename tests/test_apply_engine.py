@@ -17,7 +17,7 @@ import pytest
 from reconciler.apply import ApplyResult, WaitPolicy, apply_plan, request_body
 from reconciler.atlan.models import ACTIVE_PHASES, LiveRun, LiveWorkflow
 from reconciler.desired import DesiredWorkflow
-from reconciler.errors import ConflictError, ReconcilerError, ServerError
+from reconciler.errors import ConflictError, OutcomeUnknownError, ReconcilerError, ServerError
 from reconciler.packages.compiler import CREDENTIAL_PLACEHOLDER
 from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL
 from reconciler.plan.model import Action, Plan, PlannedWorkflow
@@ -316,8 +316,8 @@ async def test_update_sends_the_rotated_credential(tmp_path: Path) -> None:
 
 
 @pytest.mark.anyio
-async def test_record_after_a_credential_rotation_keeps_the_new_credential(tmp_path: Path) -> None:
-    """Rotation and a rerun together: the last-run record must not point cloud_source back at the old one."""
+async def test_a_rotation_and_a_rerun_are_one_update_then_the_submit(tmp_path: Path) -> None:
+    """Rotation and a rerun together: the update carries the new credential and claims the run."""
     _, live = _applied(tmp_path / "v1", a=manifest("a", token="1"))
     rotated = {**ENVIRON, "AWS_SECRET_ACCESS_KEY": "rotated-secret"}
     desired = desired_from(write_manifests(tmp_path / "v2", a=manifest("a", token="2")), environ=rotated)
@@ -328,11 +328,14 @@ async def test_record_after_a_credential_rotation_keeps_the_new_credential(tmp_p
 
     await _apply(p, desired, api)
 
-    assert [c.method for c in api.calls] == ["runs_for", "update_workflow", "submit", "update_workflow"]
+    assert [c.method for c in api.calls] == ["runs_for", "update_workflow", "submit"]
+    (update,) = api.called("update_workflow")
+    assert update.body is not None
+    assert update.body["payload"]  # the rotated credential travels with the update
     stored = api.workflows[live[0].name]
     assert stored["metadata"]["annotations"][LAST_RUN_ANNOTATION] == p.items[0].run_record
     new_credential = f"credential-v{int(live[0].resource_version or 0) + 1}"
-    assert cloud_source(stored["spec"]) == new_credential  # made by the first update; GUID is gone
+    assert cloud_source(stored["spec"]) == new_credential  # made by the update; GUID is gone
 
 
 @pytest.mark.anyio
@@ -412,7 +415,7 @@ async def test_reruns_search_active_runs_once_and_skip_the_running_ones(tmp_path
 
 
 @pytest.mark.anyio
-async def test_on_change_submit_records_the_last_run(tmp_path: Path) -> None:
+async def test_an_on_change_rerun_is_claimed_before_it_is_submitted(tmp_path: Path) -> None:
     _, live = _applied(tmp_path / "v1", a=manifest("a", token="1"))
     desired = desired_from(write_manifests(tmp_path / "v2", a=manifest("a", token="2")))
     p = _plan(desired, live)
@@ -422,8 +425,9 @@ async def test_on_change_submit_records_the_last_run(tmp_path: Path) -> None:
 
     result = await _apply(p, desired, api)
 
-    assert [c.method for c in api.calls] == ["runs_for", "submit", "update_workflow"]
-    record = api.calls[2].body
+    # The record is written first, with the planned resourceVersion: a second apply cannot claim it too.
+    assert [c.method for c in api.calls] == ["runs_for", "update_workflow", "submit"]
+    record = api.calls[1].body
     assert record is not None
     assert record["metadata"]["annotations"][LAST_RUN_ANNOTATION] == item.run_record
     assert record["metadata"]["resourceVersion"] == live[0].resource_version
@@ -436,7 +440,7 @@ async def test_on_change_submit_records_the_last_run(tmp_path: Path) -> None:
 
 
 @pytest.mark.anyio
-async def test_update_then_submit_then_record_uses_the_new_resource_version(tmp_path: Path) -> None:
+async def test_an_update_and_its_rerun_are_one_update_then_the_submit(tmp_path: Path) -> None:
     _, live = _applied(tmp_path / "v1", a=manifest("a"))
     desired = desired_from(write_manifests(tmp_path / "v2", a=manifest("a", prefix="/v2")))
     p = _plan(desired, live)
@@ -445,14 +449,11 @@ async def test_update_then_submit_then_record_uses_the_new_resource_version(tmp_
 
     result = await _apply(p, desired, api)
 
-    assert [c.method for c in api.calls] == ["runs_for", "update_workflow", "submit", "update_workflow"]
-    first, second = api.called("update_workflow")
-    assert first.body is not None
-    assert second.body is not None
-    assert first.body["metadata"]["resourceVersion"] == live[0].resource_version
-    assert second.body["metadata"]["resourceVersion"] == str(int(live[0].resource_version or "0") + 1)
-    assert first.body["metadata"]["annotations"][LAST_RUN_ANNOTATION] != p.items[0].run_record
-    assert second.body["metadata"]["annotations"][LAST_RUN_ANNOTATION] == p.items[0].run_record
+    assert [c.method for c in api.calls] == ["runs_for", "update_workflow", "submit"]
+    (update,) = api.called("update_workflow")
+    assert update.body is not None
+    assert update.body["metadata"]["resourceVersion"] == live[0].resource_version
+    assert update.body["metadata"]["annotations"][LAST_RUN_ANNOTATION] == p.items[0].run_record
     assert result.items[0].detail.startswith("updated; run ")
     assert not _plan(desired, [LiveWorkflow.from_source(s) for s in api.workflows.values()]).has_changes
 
@@ -467,33 +468,72 @@ async def test_policy_always_submits_without_recording(tmp_path: Path) -> None:
 
 
 @pytest.mark.anyio
-async def test_record_after_a_concurrent_edit_writes_onto_the_current_workflow(tmp_path: Path) -> None:
+async def test_of_two_applies_of_one_rerun_only_one_submits(tmp_path: Path) -> None:
+    _, live = _applied(tmp_path / "v1", a=manifest("a", token="1"))
+    desired = desired_from(write_manifests(tmp_path / "v2", a=manifest("a", token="2")))
+    p = _plan(desired, live)  # both applies planned against the same live state
+    api = FakeApi(live)
+
+    first, second = await asyncio.gather(_apply(p, desired, api), _apply(p, desired, api))
+
+    assert len(api.called("submit")) == 1
+    assert sorted([first.items[0].outcome, second.items[0].outcome]) == ["already running", "done"]
+    loser = first if first.items[0].outcome == "already running" else second
+    assert loser.items[0].detail == "another apply started this run"
+    assert not loser.failed
+
+
+@pytest.mark.anyio
+async def test_a_rerun_claim_on_a_workflow_edited_since_the_plan_fails_without_submitting(
+    tmp_path: Path,
+) -> None:
     _, live = _applied(tmp_path / "v1", a=manifest("a", token="1"))
     desired = desired_from(write_manifests(tmp_path / "v2", a=manifest("a", token="2")))
     p = _plan(desired, live)
     api = FakeApi(live)
-    name = live[0].name
-
-    def someone_edits(_: str) -> None:
-        source = api.workflows[name]
-        source["metadata"]["labels"]["edited-by"] = "ui"
-        source["metadata"]["resourceVersion"] = "9"
-
-    api.on_submit = someone_edits
+    api.workflows[live[0].name]["metadata"]["resourceVersion"] = "9"  # edited in the UI meanwhile
 
     result = await _apply(p, desired, api)
 
-    assert [c.method for c in api.calls] == [
-        "runs_for",
-        "submit",
-        "update_workflow",
-        "get_workflow",
-        "update_workflow",
-    ]
-    stored = api.workflows[name]["metadata"]
-    assert stored["annotations"][LAST_RUN_ANNOTATION] == p.items[0].run_record
-    assert stored["labels"]["edited-by"] == "ui"  # the edit survives
-    assert result.items[0].outcome == "done"
+    assert result.items[0].outcome == "failed"
+    assert "changed on the tenant since it was planned; plan again" in result.items[0].detail
+    assert api.called("submit") == []
+
+
+@pytest.mark.anyio
+async def test_a_failed_submit_releases_its_claim_so_the_rerun_stays_pending(tmp_path: Path) -> None:
+    _, live = _applied(tmp_path / "v1", a=manifest("a", token="1"))
+    desired = desired_from(write_manifests(tmp_path / "v2", a=manifest("a", token="2")))
+    p = _plan(desired, live)
+    api = FakeApi(live)
+    api.fail[("submit", live[0].name)] = ServerError("503 after 6 attempts", status=503)
+
+    result = await _apply(p, desired, api)
+
+    assert result.items[0].outcome == "failed"
+    assert [c.method for c in api.calls] == ["runs_for", "update_workflow", "submit", "update_workflow"]
+    stored = api.workflows[live[0].name]["metadata"]["annotations"]
+    assert stored[LAST_RUN_ANNOTATION] == live[0].annotations[LAST_RUN_ANNOTATION]
+    assert (
+        _plan(desired, [LiveWorkflow.from_source(s) for s in api.workflows.values()])
+        .items[0]
+        .has(Action.RERUN)
+    )
+
+
+@pytest.mark.anyio
+async def test_a_submit_of_unknown_outcome_keeps_its_claim(tmp_path: Path) -> None:
+    _, live = _applied(tmp_path / "v1", a=manifest("a", token="1"))
+    desired = desired_from(write_manifests(tmp_path / "v2", a=manifest("a", token="2")))
+    p = _plan(desired, live)
+    api = FakeApi(live)
+    api.fail[("submit", live[0].name)] = OutcomeUnknownError("lost answer, re-read failed", status=503)
+
+    result = await _apply(p, desired, api)
+
+    assert result.items[0].outcome == "failed"
+    # The run may have started: releasing the claim could start it twice on the next apply.
+    assert [c.method for c in api.calls] == ["runs_for", "update_workflow", "submit"]
 
 
 # -- failures --
