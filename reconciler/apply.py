@@ -23,8 +23,9 @@ from reconciler.desired import DesiredWorkflow
 from reconciler.errors import ApiError, ConflictError, OutcomeUnknownError, ReconcilerError
 from reconciler.packages.compiler import CREDENTIAL_PLACEHOLDER
 from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL
+from reconciler.packages.spec import cloud_source, parameters, tasks
 from reconciler.plan.model import ABSENT, Action, Plan, PlannedWorkflow
-from reconciler.plan.normalise import LAST_RUN_ANNOTATION, cloud_source
+from reconciler.plan.normalise import LAST_RUN_ANNOTATION
 
 logger = logging.getLogger(__name__)
 
@@ -262,11 +263,10 @@ def request_body(
     if not credentials:
         body["payload"] = []
         if item.credential_ref and item.credential_ref != CREDENTIAL_PLACEHOLDER:
-            for template in body["spec"]["templates"]:
-                for task in template["dag"]["tasks"]:
-                    for parameter in task["arguments"]["parameters"]:
-                        if parameter["name"] == "cloud_source":
-                            parameter["value"] = item.credential_ref
+            for task in tasks(body["spec"]):
+                for parameter in parameters(task):
+                    if parameter["name"] == "cloud_source":
+                        parameter["value"] = item.credential_ref
     return body
 
 
@@ -285,16 +285,15 @@ def _keep_live_values(body: dict[str, Any], keep: Iterable[tuple[tuple[str, ...]
             else:
                 target[key] = value
         elif root == "parameters":
-            for template in body["spec"]["templates"]:
-                for task in template["dag"]["tasks"]:
-                    parameters = task["arguments"]["parameters"]
-                    if key is None:
-                        live = value if isinstance(value, dict) else {}
-                        parameters[:] = [{"name": k, "value": v} for k, v in live.items()]
-                        continue
-                    parameters[:] = [p for p in parameters if p["name"] != key]
-                    if value != ABSENT:
-                        parameters.append({"name": key, "value": value})
+            for task in tasks(body["spec"]):
+                listed = parameters(task)
+                if key is None:
+                    live = value if isinstance(value, dict) else {}
+                    listed[:] = [{"name": k, "value": v} for k, v in live.items()]
+                    continue
+                listed[:] = [p for p in listed if p["name"] != key]
+                if value != ABSENT:
+                    listed.append({"name": key, "value": value})
 
 
 def _started_run(item: PlannedWorkflow) -> bool:

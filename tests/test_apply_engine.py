@@ -20,8 +20,9 @@ from reconciler.desired import DesiredWorkflow
 from reconciler.errors import ConflictError, OutcomeUnknownError, ReconcilerError, ServerError
 from reconciler.packages.compiler import CREDENTIAL_PLACEHOLDER
 from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL
+from reconciler.packages.spec import cloud_source
 from reconciler.plan.model import Action, Plan, PlannedWorkflow
-from reconciler.plan.normalise import CREDENTIAL_DIGEST_ANNOTATION, LAST_RUN_ANNOTATION, cloud_source
+from reconciler.plan.normalise import CREDENTIAL_DIGEST_ANNOTATION, LAST_RUN_ANNOTATION
 from reconciler.plan.planner import plan
 from reconciler.render.results import render_results_text
 from tests.plan.simulate import (
@@ -205,6 +206,13 @@ def _by_manifest(p: Plan, name: str) -> PlannedWorkflow:
 def _applied(directory: Path, **documents: str) -> tuple[list[DesiredWorkflow], list[LiveWorkflow]]:
     desired = desired_from(write_manifests(directory, **documents))
     return desired, live_after_apply(_plan(desired), desired)
+
+
+def _token_bump(tmp_path: Path) -> tuple[list[DesiredWorkflow], list[LiveWorkflow], Plan]:
+    """One applied workflow whose run token then changed: a plan with a single on-change rerun."""
+    _, live = _applied(tmp_path / "v1", a=manifest("a", token="1"))
+    desired = desired_from(write_manifests(tmp_path / "v2", a=manifest("a", token="2")))
+    return desired, live, _plan(desired, live)
 
 
 def _parameter(body: Mapping[str, Any], name: str) -> Any:
@@ -416,9 +424,7 @@ async def test_reruns_search_active_runs_once_and_skip_the_running_ones(tmp_path
 
 @pytest.mark.anyio
 async def test_an_on_change_rerun_is_claimed_before_it_is_submitted(tmp_path: Path) -> None:
-    _, live = _applied(tmp_path / "v1", a=manifest("a", token="1"))
-    desired = desired_from(write_manifests(tmp_path / "v2", a=manifest("a", token="2")))
-    p = _plan(desired, live)
+    desired, live, p = _token_bump(tmp_path)
     item = p.items[0]
     assert item.actions == (Action.RERUN,)
     api = FakeApi(live)
@@ -487,9 +493,7 @@ async def test_of_two_applies_of_one_rerun_only_one_submits(tmp_path: Path) -> N
 async def test_a_rerun_claim_on_a_workflow_edited_since_the_plan_fails_without_submitting(
     tmp_path: Path,
 ) -> None:
-    _, live = _applied(tmp_path / "v1", a=manifest("a", token="1"))
-    desired = desired_from(write_manifests(tmp_path / "v2", a=manifest("a", token="2")))
-    p = _plan(desired, live)
+    desired, live, p = _token_bump(tmp_path)
     api = FakeApi(live)
     api.workflows[live[0].name]["metadata"]["resourceVersion"] = "9"  # edited in the UI meanwhile
 
@@ -502,9 +506,7 @@ async def test_a_rerun_claim_on_a_workflow_edited_since_the_plan_fails_without_s
 
 @pytest.mark.anyio
 async def test_a_failed_submit_releases_its_claim_so_the_rerun_stays_pending(tmp_path: Path) -> None:
-    _, live = _applied(tmp_path / "v1", a=manifest("a", token="1"))
-    desired = desired_from(write_manifests(tmp_path / "v2", a=manifest("a", token="2")))
-    p = _plan(desired, live)
+    desired, live, p = _token_bump(tmp_path)
     api = FakeApi(live)
     api.fail[("submit", live[0].name)] = ServerError("503 after 6 attempts", status=503)
 
@@ -523,9 +525,7 @@ async def test_a_failed_submit_releases_its_claim_so_the_rerun_stays_pending(tmp
 
 @pytest.mark.anyio
 async def test_a_submit_of_unknown_outcome_keeps_its_claim(tmp_path: Path) -> None:
-    _, live = _applied(tmp_path / "v1", a=manifest("a", token="1"))
-    desired = desired_from(write_manifests(tmp_path / "v2", a=manifest("a", token="2")))
-    p = _plan(desired, live)
+    desired, live, p = _token_bump(tmp_path)
     api = FakeApi(live)
     api.fail[("submit", live[0].name)] = OutcomeUnknownError("lost answer, re-read failed", status=503)
 

@@ -23,7 +23,7 @@ from reconciler.manifest.models import ENV_REFERENCE
 from reconciler.packages.compiler import CREDENTIAL_PLACEHOLDER
 from reconciler.packages.decompile import CredentialInfo, decompile, kind_of
 from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL, PACKAGES, workflow_name
-from reconciler.plan.normalise import cloud_source
+from reconciler.packages.spec import cloud_source
 from reconciler.settings import Settings
 from reconciler.target import connect
 

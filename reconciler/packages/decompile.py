@@ -16,6 +16,7 @@ from typing import Any
 from reconciler.manifest.models import API_VERSION
 from reconciler.packages.compiler import SCHEDULE_ANNOTATION, TIMEZONE_ANNOTATION
 from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL, PACKAGES, PROTECT_ANNOTATION
+from reconciler.packages.spec import parameter_values
 
 # Labels the package itself, Argo or the reconciler write; the rest are the user's.
 _SYSTEM_LABEL_PREFIXES = ("orchestration.atlan.com/", "package.argoproj.io/", "workflows.argoproj.io/")
@@ -44,15 +45,6 @@ def kind_of(labels: Mapping[str, str], name: str) -> str | None:
     return None
 
 
-def parameters_of(spec: Mapping[str, Any]) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for template in spec.get("templates") or []:
-        for task in (template.get("dag") or {}).get("tasks") or []:
-            for parameter in (task.get("arguments") or {}).get("parameters") or []:
-                found.setdefault(str(parameter.get("name")), parameter.get("value"))
-    return found
-
-
 def decompile(
     metadata: Mapping[str, Any],
     spec: Mapping[str, Any],
@@ -66,7 +58,7 @@ def decompile(
     name = str(metadata.get("name"))
     labels: Mapping[str, str] = metadata.get("labels") or {}
     annotations: Mapping[str, str] = metadata.get("annotations") or {}
-    params = parameters_of(spec)
+    params = parameter_values(spec)
     body: dict[str, Any] = {}
     store = _object_store(credential, manifest_name)
     if store:

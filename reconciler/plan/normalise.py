@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.packages.compiler import CREDENTIAL_PLACEHOLDER
+from reconciler.packages.spec import parameter_values, tasks
 
 # Annotations the reconciler keeps for itself; compared by their own rules, not shown as diffs.
 CREDENTIAL_DIGEST_ANNOTATION = "reconciler.dev/credential-digest"
@@ -29,17 +30,14 @@ def workflow_view(metadata: Mapping[str, Any], spec: Mapping[str, Any]) -> dict[
     labels = metadata.get("labels") or {}
     annotations = metadata.get("annotations") or {}
     shape = copy.deepcopy(dict(spec))
-    parameters: dict[str, Any] = {}
-    for template in shape.get("templates") or []:
-        for task in (template.get("dag") or {}).get("tasks") or []:
-            arguments = task.get("arguments") or {}
-            for parameter in arguments.pop("parameters", None) or []:
-                value = parameter.get("value")
-                if parameter.get("name") == "cloud_source" and value:
-                    value = CREDENTIAL_PLACEHOLDER
-                parameters[str(parameter.get("name"))] = value
-            if not arguments:
-                task.pop("arguments", None)
+    parameters = parameter_values(shape)
+    if parameters.get("cloud_source"):
+        parameters["cloud_source"] = CREDENTIAL_PLACEHOLDER
+    for task in tasks(shape):  # the rest of the spec is compared without the parameters
+        arguments = task.get("arguments") or {}
+        arguments.pop("parameters", None)
+        if not arguments:
+            task.pop("arguments", None)
     return {
         "labels": {k: labels[k] for k in sorted(labels) if not k.startswith(SERVER_OWNED_PREFIXES)},
         "annotations": {
@@ -60,14 +58,3 @@ def _without_empty(value: Any) -> Any:
     if isinstance(value, list):
         return [_without_empty(v) for v in value]
     return value
-
-
-def cloud_source(spec: Mapping[str, Any]) -> str | None:
-    """The live ``cloud_source`` parameter (a credential id once the server has stored one)."""
-    for template in spec.get("templates") or []:
-        for task in (template.get("dag") or {}).get("tasks") or []:
-            for parameter in (task.get("arguments") or {}).get("parameters") or []:
-                if parameter.get("name") == "cloud_source":
-                    value = parameter.get("value")
-                    return value if isinstance(value, str) else None
-    return None

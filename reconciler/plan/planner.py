@@ -21,14 +21,10 @@ from reconciler.desired import DesiredWorkflow
 from reconciler.errors import ReconcilerError
 from reconciler.manifest.models import parse_pointer
 from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL, PROTECT_ANNOTATION
+from reconciler.packages.spec import cloud_source
 from reconciler.plan.digests import credential_digest, credential_matches, new_salt, spec_digest
 from reconciler.plan.model import ABSENT, Action, FieldChange, Plan, PlannedWorkflow
-from reconciler.plan.normalise import (
-    CREDENTIAL_DIGEST_ANNOTATION,
-    LAST_RUN_ANNOTATION,
-    cloud_source,
-    workflow_view,
-)
+from reconciler.plan.normalise import CREDENTIAL_DIGEST_ANNOTATION, LAST_RUN_ANNOTATION, workflow_view
 
 
 class PlanningError(ReconcilerError):

@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 from reconciler.atlan.models import LiveWorkflow
 from reconciler.desired import DesiredWorkflow
 from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL
+from reconciler.packages.spec import cloud_source
 from reconciler.plan.model import Action, FieldChange, Plan
-from reconciler.plan.normalise import CREDENTIAL_DIGEST_ANNOTATION, LAST_RUN_ANNOTATION, cloud_source
+from reconciler.plan.normalise import CREDENTIAL_DIGEST_ANNOTATION, LAST_RUN_ANNOTATION
 from reconciler.plan.planner import PlanningError, plan, run_record
 from tests.helpers import EXAMPLES
 from tests.plan.simulate import (
