@@ -1,0 +1,88 @@
+"""reconciler: Atlan's asset-import and lineage-builder workflows as code.
+
+The CLI (``reconciler plan|apply|drift|...``) is the main interface; these are the pieces it is
+built from, for use as a library::
+
+    desired = read_desired([Path("manifests")], instance="default", environ=os.environ)
+    async with AtlanWorkflowClient(base_url, api_key) as client:
+        live = await client.list_managed("default")
+        result = plan(desired, live, instance="default")
+        outcome = await apply_plan(result, desired, client)
+"""
+
+from importlib.metadata import version as _version
+
+from reconciler.apply import ApplyResult, ItemResult, WaitPolicy, apply_plan
+from reconciler.atlan import AtlanWorkflowClient, LiveRun, LiveWorkflow, RateLimit, RetryPolicy
+from reconciler.desired import DesiredWorkflow, read_desired
+from reconciler.drift import DriftReport, Finding, detect_drift
+from reconciler.errors import (
+    ApiError,
+    AuthenticationError,
+    ConflictError,
+    ManifestError,
+    NotFoundError,
+    OutcomeUnknownError,
+    PermissionDeniedError,
+    PlanFileError,
+    Problem,
+    RateLimitedError,
+    ReconcilerError,
+    ServerError,
+    SettingsError,
+    TransportError,
+)
+from reconciler.manifest.loader import LoadedManifest, load_manifests
+from reconciler.manifest.models import AssetImportManifest, LineageBuilderManifest
+from reconciler.packages.compiler import CompiledWorkflow, compile_workflow
+from reconciler.plan.model import Action, FieldChange, Plan, PlannedWorkflow
+from reconciler.plan.planner import PlanningError, plan
+from reconciler.settings import Settings, load_settings
+
+__version__ = _version("reconciler")
+
+__all__ = [
+    "Action",
+    "ApiError",
+    "ApplyResult",
+    "AssetImportManifest",
+    "AtlanWorkflowClient",
+    "AuthenticationError",
+    "CompiledWorkflow",
+    "ConflictError",
+    "DesiredWorkflow",
+    "DriftReport",
+    "FieldChange",
+    "Finding",
+    "ItemResult",
+    "LineageBuilderManifest",
+    "LiveRun",
+    "LiveWorkflow",
+    "LoadedManifest",
+    "ManifestError",
+    "NotFoundError",
+    "OutcomeUnknownError",
+    "PermissionDeniedError",
+    "Plan",
+    "PlanFileError",
+    "PlannedWorkflow",
+    "PlanningError",
+    "Problem",
+    "RateLimit",
+    "RateLimitedError",
+    "ReconcilerError",
+    "RetryPolicy",
+    "ServerError",
+    "Settings",
+    "SettingsError",
+    "TransportError",
+    "WaitPolicy",
+    "__version__",
+    "apply_plan",
+    "compile_workflow",
+    "detect_drift",
+    "load_manifests",
+    "load_settings",
+    "plan",
+    "read_desired",
+]

@@ -134,3 +134,29 @@ def test_unexpected_errors_show_a_scrubbed_traceback(
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["--version"]) == 0
     assert capsys.readouterr().out.startswith("reconciler ")
+
+
+@pytest.mark.parametrize(
+    ("argv", "target"),
+    [
+        (["validate", "m"], "reconciler.commands.validate.validate"),
+        (["render", "m"], "reconciler.commands.render.render"),
+        (["schema"], "reconciler.commands.schema.schema"),
+        (["plan", "m"], "reconciler.commands.plan.plan_command"),
+        (["apply", "m"], "reconciler.commands.apply.apply_command"),
+        (["drift", "m"], "reconciler.commands.drift.drift_command"),
+        (["export"], "reconciler.commands.export.export_command"),
+    ],
+)
+def test_every_command_dispatches_and_returns_its_exit_code(
+    argv: list[str], target: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[tuple[object, ...]] = []
+
+    def command(*args: object, **kwargs: object) -> int:
+        calls.append(args)
+        return 42
+
+    monkeypatch.setattr(target, command)
+    assert cli.main(argv) == 42
+    assert len(calls) == 1
