@@ -10,7 +10,7 @@ import pytest
 
 from reconciler.manifest.loader import load_manifests
 from reconciler.packages.compiler import compile_workflow
-from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL
+from reconciler.packages.identity import CREDENTIAL_ANNOTATION, INSTANCE_LABEL, MANIFEST_LABEL
 from tests.helpers import FIXTURES, SDK_SECRETS, TEST_MANIFESTS
 
 FIXTURE_NAMES = sorted(p.stem for p in (FIXTURES / "pyatlan-package-requests").glob("*.json"))
@@ -23,6 +23,11 @@ def _with_fixture_name(body: dict[str, Any], ours: str, theirs: str) -> dict[str
     labels = renamed["metadata"]["labels"]
     assert labels.pop(INSTANCE_LABEL) == "default"
     assert labels.pop(MANIFEST_LABEL)
+    annotations = renamed["metadata"]["annotations"]
+    for key in [k for k in annotations if k.startswith("reconciler.dev/")]:
+        assert key == CREDENTIAL_ANNOTATION, f"unexpected annotation {key}"
+        visible = json.loads(annotations.pop(key))
+        assert set(visible) == {"authType", "username", "extra"}  # never the password
     return renamed
 
 

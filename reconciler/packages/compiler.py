@@ -4,8 +4,8 @@ The output equals ``AssetImport()...to_workflow()`` / ``LineageBuilder()...to_wo
 pyatlan 10.0.0 serialised with ``by_alias=True, exclude_none=True`` (atlan-api.md §6): the same
 labels, annotations, templateRef, parameter names, order, values and JSON types, and the same
 credential payload. Only the name differs (derived, not an epoch) and the reconciler adds its
-tracking labels. ``${env:NAME}`` references are resolved from an injected mapping, so compiling
-is a pure function.
+tracking labels and annotations (``reconciler.dev/*``; never a secret). ``${env:NAME}``
+references are resolved from an injected mapping, so compiling is a pure function.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from reconciler.manifest.models import (
     LineageBuilderManifest,
 )
 from reconciler.packages.identity import (
+    CREDENTIAL_ANNOTATION,
     INSTANCE_LABEL,
     MANIFEST_LABEL,
     NAMESPACE,
@@ -129,6 +130,11 @@ def compile_workflow(manifest: AnyManifest, *, instance: str, environ: Mapping[s
     metadata["labels"][MANIFEST_LABEL] = manifest.metadata.name
     if manifest.spec.protect:
         metadata["annotations"][PROTECT_ANNOTATION] = "true"
+    if credential is not None:
+        visible = {key: credential[key] for key in ("authType", "username", "extra")}
+        metadata["annotations"][CREDENTIAL_ANNOTATION] = json.dumps(
+            visible, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        )
     if manifest.spec.schedule is not None:
         metadata["annotations"][SCHEDULE_ANNOTATION] = manifest.spec.schedule.cron
         metadata["annotations"][TIMEZONE_ANNOTATION] = manifest.spec.schedule.timezone

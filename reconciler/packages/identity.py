@@ -9,6 +9,8 @@ from dataclasses import dataclass
 # label lists exactly the managed set, and the manifest label ties each workflow to its manifest.
 INSTANCE_LABEL = "reconciler.dev/instance"
 MANIFEST_LABEL = "reconciler.dev/manifest"
+# The credential's non-secret parts (authType, username, extra), so plans can show what changed.
+CREDENTIAL_ANNOTATION = "reconciler.dev/credential"
 # Set from `protect: true`; prune skips such workflows even after their manifest is gone.
 PROTECT_ANNOTATION = "reconciler.dev/protect"
 NAMESPACE = "default"

@@ -5,16 +5,19 @@ Argo write, the task parameters as a name -> value map (order is irrelevant), an
 spec without empty values (Argo writes unset structs as ``{}``). Server-set fields (uid,
 resourceVersion, creationTimestamp, managedFields, status) never enter the view. The credential
 placeholder ``{{credentialGuid}}`` and the credential id the server puts in its place compare
-equal; credentials are compared by digest instead (digests.py).
+equal. A credential is compared by its non-secret parts (``credential``: authType, username,
+extra; recorded in an annotation) and by a salted digest of the whole (digests.py).
 """
 
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from reconciler.packages.compiler import CREDENTIAL_PLACEHOLDER
+from reconciler.packages.identity import CREDENTIAL_ANNOTATION
 from reconciler.packages.spec import parameter_values, tasks
 
 # Annotations the reconciler keeps for itself; compared by their own rules, not shown as diffs.
@@ -38,16 +41,24 @@ def workflow_view(metadata: Mapping[str, Any], spec: Mapping[str, Any]) -> dict[
         arguments.pop("parameters", None)
         if not arguments:
             task.pop("arguments", None)
-    return {
+    view: dict[str, Any] = {
         "labels": {k: labels[k] for k in sorted(labels) if not k.startswith(SERVER_OWNED_PREFIXES)},
         "annotations": {
             k: annotations[k]
             for k in sorted(annotations)
-            if not k.startswith(SERVER_OWNED_PREFIXES) and k not in BOOKKEEPING_ANNOTATIONS
+            if not k.startswith(SERVER_OWNED_PREFIXES)
+            and k not in BOOKKEEPING_ANNOTATIONS
+            and k != CREDENTIAL_ANNOTATION
         },
         "parameters": parameters,
         "spec": _without_empty(shape),
     }
+    if CREDENTIAL_ANNOTATION in annotations:
+        try:
+            view["credential"] = json.loads(annotations[CREDENTIAL_ANNOTATION])
+        except ValueError:
+            view["credential"] = annotations[CREDENTIAL_ANNOTATION]
+    return view
 
 
 def _without_empty(value: Any) -> Any:

@@ -177,6 +177,9 @@ def _plan_one(
         )
 
     before = workflow_view(live.raw.get("metadata") or {}, live.spec)
+    if "credential" not in before:
+        # Not recorded (adopted, or made before it was): it cannot be compared, only written.
+        after = {key: value for key, value in after.items() if key != "credential"}
     ignored = [parse_pointer(pointer) for pointer in manifest.spec.ignore]
     keep_live = tuple((path, _lookup(before, path)) for path in ignored)
     after = _with_live_values(after, keep_live)
@@ -254,7 +257,12 @@ def _rerun_reason(policy: str, last_run: str | None, record: str) -> str | None:
         return "run record unreadable"
     if previous.get("spec") != current["spec"]:
         return "spec changed since the last run"
-    return f"run token changed ({previous.get('token')!r} -> {current['token']!r})"
+    old, new = previous.get("token"), current["token"]
+    if old is None:
+        return f"run token set to {new!r}"
+    if new is None:
+        return f"run token {old!r} removed"
+    return f"run token changed ({old!r} -> {new!r})"
 
 
 def under(path: Sequence[str], prefixes: Sequence[Sequence[str]]) -> bool:

@@ -628,3 +628,40 @@ def test_examples_lineage_comes_after_the_assets_it_depends_on() -> None:
     assert next(item for item in p.items if item.manifest == "snowflake-lineage").depends_on == (
         "snowflake-assets",
     )
+
+
+# -- the credential's visible parts --
+
+
+def test_a_bucket_change_is_shown_as_a_credential_field_and_sent(tmp_path: Path) -> None:
+    _, live = _applied(tmp_path / "v1", a=manifest("a"))
+    text = manifest("a").replace('"bucket": "acme"', '"bucket": "acme-v2"')
+    desired = desired_from(write_manifests(tmp_path / "v2", a=text))
+
+    item = _only(_plan(desired, live))
+
+    assert item.actions == (Action.UPDATE,)
+    assert item.credentials_changed  # the credential is sent again, with its secret
+    assert [(c.op, c.path, c.old, c.new) for c in item.changes] == [
+        ("change", ("credential", "extra", "s3_bucket"), "acme", "acme-v2")
+    ]
+
+
+def test_the_visible_credential_never_holds_the_secret(tmp_path: Path) -> None:
+    desired, live = _applied(tmp_path, a=manifest("a"))
+    item = _only(_plan(desired, []))
+    secret = ENVIRON["AWS_SECRET_ACCESS_KEY"]
+    assert item.after["credential"] == {
+        "authType": "s3",
+        "username": ENVIRON["AWS_ACCESS_KEY_ID"],
+        "extra": {"region": "us-west-1", "s3_bucket": "acme"},
+    }
+    assert secret not in json.dumps(item.after)
+    assert secret not in json.dumps(live[0].raw)
+
+
+def test_a_credential_not_recorded_on_the_live_side_is_not_a_change(tmp_path: Path) -> None:
+    desired, live = _applied(tmp_path, a=manifest("a"))
+    source = copy.deepcopy(live[0].raw)
+    del source["metadata"]["annotations"]["reconciler.dev/credential"]
+    assert _only(_plan(desired, [LiveWorkflow.from_source(source)])).is_noop
