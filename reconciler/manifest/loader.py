@@ -124,13 +124,14 @@ def load_manifests(paths: Iterable[Path]) -> tuple[LoadedManifest, ...]:
     """Load and validate every manifest under ``paths``; raise ManifestError with all problems."""
     files, problems = manifest_files(paths)
     loaded: list[LoadedManifest] = []
+    yaml = _yaml()
     for file in files:
         try:
             text = file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             problems.append(Problem(str(file), 0, 0, "", f"cannot read: {exc}"))
             continue
-        file_manifests, file_problems = load_text(text, str(file))
+        file_manifests, file_problems = load_text(text, str(file), yaml=yaml)
         loaded.extend(file_manifests)
         problems.extend(file_problems)
     problems.extend(_cross_manifest_problems(loaded))
@@ -139,12 +140,21 @@ def load_manifests(paths: Iterable[Path]) -> tuple[LoadedManifest, ...]:
     return tuple(loaded)
 
 
-def load_text(text: str, file: str) -> tuple[list[LoadedManifest], list[Problem]]:
+def _yaml() -> YAML:
+    # libyaml's C composer when ruamel.yaml.clib is installed; building one is not cheap, so one
+    # instance serves every file of a load.
+    return YAML(typ="safe")
+
+
+def load_text(
+    text: str, file: str, *, yaml: YAML | None = None
+) -> tuple[list[LoadedManifest], list[Problem]]:
     """Load every document of one YAML text; never raises for bad input."""
     loaded: list[LoadedManifest] = []
     problems: list[Problem] = []
+    yaml = yaml or _yaml()
     try:
-        documents = list(YAML(typ="safe", pure=True).compose_all(text))
+        documents = list(yaml.compose_all(text))
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
@@ -157,7 +167,7 @@ def load_text(text: str, file: str) -> tuple[list[LoadedManifest], list[Problem]
     for index, node in enumerate(documents):
         if node is None:
             continue
-        builder = _DocumentBuilder(file, index)
+        builder = _DocumentBuilder(file, index, yaml)
         data = builder.build(node)
         source = SourceMap(file, index, builder.values, builder.keys)
         if data is None and builder.problems:
@@ -184,11 +194,11 @@ def _tag(node: Node) -> str:
 class _DocumentBuilder:
     file: str
     document: int
+    _scalar_yaml: YAML  # constructs scalars by YAML 1.2 rules
     values: dict[FieldPath, Position] = field(default_factory=dict)
     keys: dict[FieldPath, Position] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     _nodes: int = 0
-    _scalar_yaml: YAML = field(default_factory=lambda: YAML(typ="safe", pure=True))
 
     def build(self, node: Node) -> Any:
         try:

@@ -27,6 +27,9 @@ from reconciler.plan.model import ABSENT, Action, FieldChange, Plan, PlannedWork
 from reconciler.plan.normalise import CREDENTIAL_DIGEST_ANNOTATION, LAST_RUN_ANNOTATION, workflow_view
 
 
+_MISSING = object()
+
+
 class PlanningError(ReconcilerError):
     """The live state makes a safe plan impossible (e.g. a name taken by someone else)."""
 
@@ -296,9 +299,17 @@ def _with_live_values(view: dict[str, Any], keep: Sequence[tuple[tuple[str, ...]
 
 
 def diff_views(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[FieldChange]:
-    """Field-level changes from ``before`` to ``after``, sorted by path."""
+    """Field-level changes from ``before`` to ``after``, sorted by path.
+
+    Equal views (the common case, a no-op) cost one comparison; deepdiff looks only at the
+    top-level parts that differ.
+    """
+    if before == after:
+        return []
+    changed_before = {k: v for k, v in before.items() if after.get(k, _MISSING) != v}
+    changed_after = {k: v for k, v in after.items() if before.get(k, _MISSING) != v}
     found: list[FieldChange] = []
-    tree = DeepDiff(before, after, view="tree", verbose_level=2)
+    tree = DeepDiff(changed_before, changed_after, view="tree", verbose_level=2)
     for kind, items in tree.items():
         for change in items:
             path = tuple(str(part) for part in change.path(output_format="list"))
