@@ -26,7 +26,6 @@ from reconciler.plan.digests import credential_digest, credential_matches, new_s
 from reconciler.plan.model import ABSENT, Action, FieldChange, Plan, PlannedWorkflow
 from reconciler.plan.normalise import CREDENTIAL_DIGEST_ANNOTATION, LAST_RUN_ANNOTATION, workflow_view
 
-
 _MISSING = object()
 
 
