@@ -244,6 +244,13 @@ def drift(
             "--github-issue", help="Keep one `drift` issue open while drift lasts; close it when clean."
         ),
     ] = False,
+    credentials: Annotated[
+        bool,
+        typer.Option(
+            "--credentials/--no-credentials",
+            help="Read each recorded credential's metadata to find edits made outside git (a request each).",
+        ),
+    ] = True,
 ) -> int:
     """Read-only: report edits made outside git, missing workflows and failed runs (exit 3)."""
     from reconciler.commands.drift import drift_command
@@ -253,6 +260,7 @@ def drift(
         output=output,
         ignore=ignore or [],
         github_issue=github_issue,
+        check_credentials=credentials,
         settings=load_settings(),
         environ=os.environ,
     )

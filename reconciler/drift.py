@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from reconciler.atlan.models import ERROR, FAILED, LiveRun
 from reconciler.desired import DesiredWorkflow
 from reconciler.manifest.models import parse_pointer
 from reconciler.packages.compiler import SCHEDULE_ANNOTATION, TIMEZONE_ANNOTATION
 from reconciler.plan.model import Action, FieldChange, Plan
-from reconciler.plan.planner import under
+from reconciler.plan.planner import diff_views, under
 
 FindingKind = Literal["modified", "schedule", "credentials", "missing", "orphaned", "adoption", "unhealthy"]
 UNHEALTHY_PHASES = frozenset({FAILED, ERROR})
@@ -60,14 +60,41 @@ class DriftReport:
         return f"Drift: {drifted} drifted, {unhealthy} unhealthy, {self.checked} checked."
 
 
+_UNKNOWN: Any = object()
+
+
+def _credential_edited(
+    before: Mapping[str, Any] | None, shown: Mapping[str, Any] | None
+) -> tuple[str, tuple[FieldChange, ...]] | None:
+    """How the tenant's credential differs from the one apply last wrote, or None when it does not."""
+    recorded = (before or {}).get("credential")
+    if shown is _UNKNOWN or not isinstance(recorded, dict):
+        return None
+    if shown is None:
+        return "credential deleted outside git", ()
+    current = {key: shown.get(key) for key in ("authType", "username", "extra")}
+    # As for all drift: old is what the tenant has now, new is what git (via apply) wrote.
+    edits = tuple(
+        FieldChange(c.op, ("credential", *c.path), c.old, c.new) for c in diff_views(current, recorded)
+    )
+    if not edits:
+        return None
+    return f"credential edited outside git: {', '.join(c.dotted for c in edits)}", edits
+
+
 def detect_drift(
     plan: Plan,
     desired: Iterable[DesiredWorkflow],
     latest_runs: Mapping[str, Sequence[LiveRun]],
     *,
+    credentials: Mapping[str, Mapping[str, Any] | None] | None = None,
     global_ignore: Sequence[str] = (),
 ) -> DriftReport:
-    """Findings for ``plan`` (made without --prune); ``latest_runs`` maps workflow -> runs, newest first."""
+    """Findings for ``plan`` (made without --prune); ``latest_runs`` maps workflow -> runs, newest first.
+
+    ``credentials`` maps a workflow to its credential's metadata as the tenant shows it (None:
+    the credential is gone); it is compared with what apply last wrote (``reconciler.dev/credential``).
+    """
     ignores = {
         f"{d.manifest.kind}.{d.name}": [
             parse_pointer(p) for p in (*d.manifest.spec.drift_ignore, *global_ignore)
@@ -95,7 +122,11 @@ def detect_drift(
             findings.append(
                 Finding(item.address, item.workflow, "schedule", "schedule changed outside git", schedule)
             )
-        if item.credentials_changed and not under(("credentials",), ignored):
+        tenant_side = _credential_edited(item.before, (credentials or {}).get(item.workflow, _UNKNOWN))
+        if tenant_side is not None and not under(("credentials",), ignored):
+            message, edits = tenant_side
+            findings.append(Finding(item.address, item.workflow, "credentials", message, edits))
+        elif item.credentials_changed and not under(("credentials",), ignored):
             findings.append(
                 Finding(
                     item.address,

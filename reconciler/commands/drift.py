@@ -5,15 +5,19 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from reconciler import console
+from reconciler.atlan import AtlanWorkflowClient, LiveWorkflow
 from reconciler.commands.plan import PlanFormat, read_live
 from reconciler.desired import DesiredWorkflow, read_desired
 from reconciler.drift import DriftReport, detect_drift
 from reconciler.errors import ReconcilerError
 from reconciler.github import GitHubClient, GitHubContext, sync_drift_issue, write_step_summary
 from reconciler.manifest.models import DRIFT_IGNORE_ROOTS, parse_pointer
-from reconciler.packages.identity import INSTANCE_LABEL
+from reconciler.packages.compiler import CREDENTIAL_PLACEHOLDER
+from reconciler.packages.identity import CREDENTIAL_ANNOTATION, INSTANCE_LABEL
+from reconciler.packages.spec import cloud_source
 from reconciler.plan.planner import plan
 from reconciler.render.drift import render_drift_json, render_drift_markdown, render_drift_text
 from reconciler.settings import Settings
@@ -23,15 +27,37 @@ EXIT_DRIFT = 3
 
 
 async def detect(
-    settings: Settings, desired: Sequence[DesiredWorkflow], ignore: Sequence[str]
+    settings: Settings, desired: Sequence[DesiredWorkflow], ignore: Sequence[str], *, credentials: bool
 ) -> DriftReport:
-    """Two searches: the workflows, and the runs of all of them. Never a write."""
+    """Two searches (the workflows, and the runs of all of them) and, with ``credentials``, one
+    read of each recorded credential's metadata. Never a write."""
     async with connect(settings) as client:
         live = await read_live(client, desired, settings.instance)
         result = plan(desired, live, instance=settings.instance)
-        ours = [w.name for w in live if w.labels.get(INSTANCE_LABEL) == settings.instance]
-        runs = await client.runs_for(ours) if ours else {}
-    return detect_drift(result, desired, runs, global_ignore=ignore)
+        ours = [w for w in live if w.labels.get(INSTANCE_LABEL) == settings.instance]
+        runs = await client.runs_for([w.name for w in ours]) if ours else {}
+        shown = await _credentials(client, ours, settings.parallelism) if credentials else {}
+    return detect_drift(result, desired, runs, credentials=shown, global_ignore=ignore)
+
+
+async def _credentials(
+    client: AtlanWorkflowClient, workflows: Sequence[LiveWorkflow], parallelism: int
+) -> dict[str, dict[str, Any] | None]:
+    """The tenant's metadata of each credential apply recorded, read ``parallelism`` at a time."""
+    gate = asyncio.Semaphore(parallelism)
+
+    async def one(workflow: LiveWorkflow, guid: str) -> tuple[str, dict[str, Any] | None]:
+        async with gate:
+            return workflow.name, await client.get_credential(guid)
+
+    recorded = [
+        (w, guid)
+        for w in workflows
+        if CREDENTIAL_ANNOTATION in w.annotations
+        and (guid := cloud_source(w.spec)) not in (None, "", CREDENTIAL_PLACEHOLDER)
+    ]
+    pairs = await asyncio.gather(*(one(w, guid) for w, guid in recorded if guid))
+    return dict(pairs)
 
 
 def render(report: DriftReport, output: PlanFormat) -> str:
@@ -62,6 +88,7 @@ def drift_command(
     output: PlanFormat,
     ignore: Sequence[str],
     github_issue: bool = False,
+    check_credentials: bool = True,
     settings: Settings,
     environ: Mapping[str, str],
 ) -> int:
@@ -69,7 +96,7 @@ def drift_command(
     context = GitHubContext.from_environ(environ) if github_issue else None
     pointers = global_ignores(ignore, settings)
     desired = read_desired(paths, instance=settings.instance, environ=environ)
-    report = asyncio.run(detect(settings, desired, pointers))
+    report = asyncio.run(detect(settings, desired, pointers, credentials=check_credentials))
     console.out(render(report, output))
     if context is not None:
         markdown = render_drift_markdown(report)

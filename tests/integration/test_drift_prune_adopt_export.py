@@ -57,7 +57,52 @@ def test_drift_is_clean_after_apply_and_sends_no_write(applied: Tenant) -> None:
     assert result.code == 0
     assert "No drift" in result.out
     assert only_searches(applied)
+    # two searches, and one read of each of the six recorded credentials
+    assert applied.counts() == {
+        "POST workflows/indexsearch": 1,
+        "POST runs/indexsearch": 1,
+        "GET credentials/{guid}": 6,
+    }
+    applied.reset_counts()
+    assert applied.cli("drift", "--no-credentials", str(applied.manifests)).code == 0
     assert applied.counts() == {"POST workflows/indexsearch": 1, "POST runs/indexsearch": 1}
+
+
+def test_a_credential_replaced_outside_git_is_drift(applied: Tenant) -> None:
+    name = workflow_of(applied, "business-glossary")
+    source = applied.templates()[name]
+    set_parameter("cloud_source", "{{credentialGuid}}")(source)  # point it at the new credential
+    replaced = {
+        "metadata": source["metadata"],
+        "spec": source["spec"],
+        "payload": [
+            {
+                "parameter": "credentialGuid",
+                "type": "credential",
+                "body": {
+                    "name": f"{name}-0",
+                    "authType": "gcs",
+                    "username": "someone-elses-project",
+                    "password": "typed-into-the-ui",
+                    "extra": {"gcs_bucket": "other-bucket"},
+                    "connectorConfigName": "csa-connectors-objectstore",
+                },
+            }
+        ],
+    }
+    with applied.api() as api:  # as the UI would: a new credential for the workflow
+        assert api.post(f"workflows/{name}", json=replaced).status_code == 200
+
+    result = applied.cli("drift", "-o", "json", str(applied.manifests))
+    assert result.code == 3
+    (finding,) = result.json()["findings"]
+    assert finding["kind"] == "credentials"
+    assert finding["message"].startswith("credential edited outside git")
+    assert sorted((c["path"], c["old"], c["new"]) for c in finding["changes"]) == [
+        (["credential", "extra", "gcs_bucket"], "other-bucket", "acme-glossaries"),
+        (["credential", "username"], "someone-elses-project", "acme-data"),
+    ]
+    assert "typed-into-the-ui" not in result.out + result.err
 
 
 def test_each_kind_of_drift_is_reported_with_exit_3(applied: Tenant, monkeypatch: pytest.MonkeyPatch) -> None:
