@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from reconciler.manifest.loader import AnyManifest, LoadedManifest, load_manifests
+from reconciler.manifest.loader import AnyManifest, FieldPath, LoadedManifest, load_manifests
 from reconciler.packages.compiler import CompiledWorkflow, compile_all
 from reconciler.redaction import SECRETS
 
@@ -38,4 +38,15 @@ def read_desired(
     compiled = compile_all(loaded, instance=instance, environ=environ)
     for workflow in compiled:
         SECRETS.add(workflow.secrets)
-    return [DesiredWorkflow(item, workflow) for item, workflow in zip(loaded, compiled, strict=True)]
+    return [
+        DesiredWorkflow(_without_positions(item), workflow)
+        for item, workflow in zip(loaded, compiled, strict=True)
+    ]
+
+
+def _without_positions(item: LoadedManifest) -> LoadedManifest:
+    """Valid and compiled, a manifest needs its positions no more (they serve error messages),
+    except where its name stands; at 10,000 manifests the maps are tens of megabytes."""
+    name: FieldPath = ("metadata", "name")
+    kept = {name: item.source.position(name)}
+    return replace(item, source=replace(item.source, values=kept, keys={}))

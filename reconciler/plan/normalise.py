@@ -11,7 +11,6 @@ extra; recorded in an annotation) and by a salted digest of the whole (digests.p
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -32,10 +31,10 @@ def workflow_view(metadata: Mapping[str, Any], spec: Mapping[str, Any]) -> dict[
     """The comparable view of a workflow given its metadata and spec (desired or live)."""
     labels = metadata.get("labels") or {}
     annotations = metadata.get("annotations") or {}
-    shape = copy.deepcopy(dict(spec))
-    parameters = parameter_values(shape)
+    parameters = parameter_values(spec)
     if parameters.get("cloud_source"):
         parameters["cloud_source"] = CREDENTIAL_PLACEHOLDER
+    shape = _without_empty(spec)  # new containers, so the parameters can be taken out of it
     for task in tasks(shape):  # the rest of the spec is compared without the parameters
         arguments = task.get("arguments") or {}
         arguments.pop("parameters", None)
@@ -51,7 +50,7 @@ def workflow_view(metadata: Mapping[str, Any], spec: Mapping[str, Any]) -> dict[
             and k != CREDENTIAL_ANNOTATION
         },
         "parameters": parameters,
-        "spec": _without_empty(shape),
+        "spec": shape,
     }
     if CREDENTIAL_ANNOTATION in annotations:
         try:
@@ -62,8 +61,8 @@ def workflow_view(metadata: Mapping[str, Any], spec: Mapping[str, Any]) -> dict[
 
 
 def _without_empty(value: Any) -> Any:
-    """Drop empty maps, lists and nulls: Argo serialises unset structs (``inputs: {}``) as empty."""
-    if isinstance(value, dict):
+    """A copy without empty maps, lists and nulls: Argo serialises unset structs (``inputs: {}``)."""
+    if isinstance(value, Mapping):
         kept = {k: _without_empty(v) for k, v in value.items()}
         return {k: v for k, v in kept.items() if v not in ({}, [], None)}
     if isinstance(value, list):
