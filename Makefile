@@ -63,5 +63,8 @@ docs: setup  ## regenerate the JSON Schema and the README's field reference from
 	$(RUN) reconciler schema > manifests/reconciler.schema.json
 	$(RUN) python -m reconciler.manifest.schema README.md
 
+bench: setup setup-sdk  ## scale benchmark vs the unmodified SDK (~15 min); table on stdout, JSON in benchmarks/results/
+	$(RUN) python benchmarks/scale.py
+
 clean:  ## remove the environments and local state
 	rm -rf .venv .venv-sdk .reconciler .pytest_cache .mypy_cache .ruff_cache .coverage

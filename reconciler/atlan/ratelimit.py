@@ -4,17 +4,31 @@ Every HTTP attempt (first tries, retries and re-reads alike) takes one token. Th
 up to ``burst`` tokens and refills at ``per_second``. Waiters are served in arrival order (they
 queue on a lock and sleep while holding it). A 429 with ``Retry-After`` pauses the whole bucket,
 so concurrent requests back off together instead of each earning its own 429.
+
+A token bucket alone lets ``burst + per_second`` requests through in the first second, which a
+server counting requests per second (Atlan's gateway, the emulator) answers with 429s and a
+Retry-After pause of a whole second. So the bucket also keeps the times of its recent requests
+and never hands out more than ``max(burst, per_second)`` tokens in any one-second window; when
+that window is what holds a request back, it waits a little longer (``WINDOW_MARGIN``), so the
+jitter between our clock and the server's arrival times does not cost a 429.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
+
+_EPSILON = 1e-9
+WINDOW_SECONDS = 1.0
+WINDOW_MARGIN = 0.05
+"""Seconds added to a wait that the one-second window imposes (not to the bucket's own waits)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +58,8 @@ class TokenBucket:
         self._updated = clock()
         self._paused_until = self._updated
         self._lock = asyncio.Lock()
+        self._window_cap = max(limit.burst, math.ceil(limit.per_second))
+        self._sent: deque[float] = deque()
 
     def __repr__(self) -> str:
         return f"TokenBucket(per_second={self._limit.per_second}, burst={self._limit.burst})"
@@ -62,8 +78,15 @@ class TokenBucket:
                     await self._sleep(self._paused_until - now)
                     continue
                 self._refill(now)
-                if self._tokens >= 1.0:
-                    self._tokens -= 1.0
+                if self._tokens >= 1.0 - _EPSILON:  # float dust must not leave a waiter spinning
+                    sent = self._sent
+                    while sent and sent[0] <= now - WINDOW_SECONDS:
+                        sent.popleft()
+                    if len(sent) >= self._window_cap:
+                        await self._sleep(sent[0] + WINDOW_SECONDS + WINDOW_MARGIN - now)
+                        continue
+                    self._tokens = max(0.0, self._tokens - 1.0)
+                    sent.append(now)
                     return
                 await self._sleep((1.0 - self._tokens) / self._limit.per_second)
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -81,6 +83,7 @@ class Emulator:
             config.role, config.username, config.run_seconds, config.pending_seconds, config.failure_rate
         )
         self._key = config.api_key.encode()
+        self.sorted_matches = SortedMatches(self.store.version)
 
     def authorized(self, scope: Scope) -> bool:
         for name, value in scope["headers"]:
@@ -258,6 +261,13 @@ async def _json_body(request: Request, *, required: bool = True) -> Any:
         raise ApiProblem(400, f"the request body is not valid JSON: {exc}") from exc
 
 
+async def _json_object(request: Request) -> Mapping[str, Any]:
+    body = await _json_body(request)
+    if not isinstance(body, Mapping):
+        raise ApiProblem(400, "the request body must be a JSON object")
+    return body
+
+
 def _json(content: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
     body = json.dumps(content, separators=(",", ":"), ensure_ascii=False).encode()
     return Response(body, status_code=status, media_type="application/json", headers=headers)
@@ -362,11 +372,14 @@ def _search(
     rv: Callable[[T], int],
     source_json: Callable[[T], str | None],
     memo: Callable[[T], dict[Any, Any]] | None = None,
+    cache: SortedMatches | None = None,
 ) -> bytes:
     """Run one search body over ``docs`` and render the Elasticsearch answer.
 
     ``docs`` receives the values the query requires of indexed fields (``metadata.name``,
-    ``spec.workflowTemplateRef.name``), so a lookup by name does not scan everything.
+    ``spec.workflowTemplateRef.name``), so a lookup by name does not scan everything. With a
+    ``cache``, the sorted matches are kept per store version, so the pages of one listing share
+    one scan and one sort (queries with date math on ``now`` are never cached).
     """
     started = time.perf_counter()
     try:
@@ -379,14 +392,22 @@ def _search(
     except QueryError as error:
         raise _query_problem(error) from error
     with gc_paused():
-        matched = []
-        for doc in docs(required):
-            doc_id, source = view(doc)
-            if predicate(doc_id, source) and post_filter(doc_id, source):
-                matched.append(doc)
+        key = None if cache is None or not size else cache.key(index, request_body)
+        ordered: list[Any] | None = None if key is None or cache is None else cache.get(key)
+        total = len(ordered) if ordered is not None else 0
+        if ordered is None:
+            matched = []
+            for doc in docs(required):
+                doc_id, source = view(doc)
+                if predicate(doc_id, source) and post_filter(doc_id, source):
+                    matched.append(doc)
+            total = len(matched)
+            if size:
+                ordered = sort_documents(matched, keys, doc=view, sequence=sequence, memo=memo)
+                if key is not None and cache is not None:
+                    cache.put(key, ordered)
         hits: list[str] = []
-        if size:
-            ordered = sort_documents(matched, keys, doc=view, sequence=sequence, memo=memo)
+        if size and ordered is not None:
             for doc, picked in ordered[start : start + size]:
                 sort = [value for value, _ in picked]
                 doc_id, source = view(doc)
@@ -395,7 +416,45 @@ def _search(
                     raw = json.dumps(source, separators=(",", ":"), ensure_ascii=False)
                 hits.append(_hit(index, doc_id, rv(doc), sort, raw))
         took = int((time.perf_counter() - started) * 1000)
-        return _envelope(took, len(matched), hits)
+        return _envelope(took, total, hits)
+
+
+class SortedMatches:
+    """The sorted matches of the last few template searches, valid for one version of the store.
+
+    A listing asks for page after page of one query; without this each page would scan and sort
+    every stored template again (O(N) per page, O(N²) per listing). A key holds the store
+    version, so any write makes older entries unreachable; they age out of the small LRU.
+    """
+
+    def __init__(self, version: Callable[[], int], size: int = 8) -> None:
+        self._version = version
+        self._size = size
+        self._lock = threading.Lock()
+        self._items: OrderedDict[tuple[Any, ...], list[Any]] = OrderedDict()
+
+    def key(self, index: str, body: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        shape = {k: body.get(k) for k in ("query", "post_filter", "sort")}
+        text = json.dumps(shape, sort_keys=True, separators=(",", ":"), default=str)
+        if "now" in text:  # date math: the answer depends on the clock, not only on the store
+            return None
+        return (index, text, self._version())
+
+    def get(self, key: tuple[Any, ...]) -> list[Any] | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[Any, ...], ordered: list[Any]) -> None:
+        if key[-1] != self._version():  # the store moved on while we scanned: not this version's
+            return
+        with self._lock:
+            self._items[key] = ordered
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
 
 
 @_api
@@ -418,6 +477,7 @@ async def search_templates(request: Request) -> Response:
         rv=lambda e: e.rv,
         source_json=lambda e: e.source_json,
         memo=lambda e: e.memo,
+        cache=emulator.sorted_matches,
     )
     return Response(answer, media_type="application/json")
 
@@ -461,10 +521,8 @@ async def search_runs(request: Request) -> Response:
 async def create_workflow(request: Request) -> Response:
     _family(request)
     emulator = _emulator(request)
-    body = await _json_body(request)
+    body = await _json_object(request)
     submit = request.query_params.get("submit", "false").lower() == "true"
-    if not isinstance(body, Mapping):
-        raise ApiProblem(400, "the request body must be a JSON object")
     entry, _run = emulator.store.create(
         body,
         now=emulator.clock.now(),
@@ -479,9 +537,7 @@ async def create_workflow(request: Request) -> Response:
 async def update_workflow(request: Request) -> Response:
     _family(request)
     emulator = _emulator(request)
-    body = await _json_body(request)
-    if not isinstance(body, Mapping):
-        raise ApiProblem(400, "the request body must be a JSON object")
+    body = await _json_object(request)
     entry = emulator.store.update(request.path_params["name"], body, seed=emulator.config.seed)
     return _json(_template_response(entry))
 
@@ -490,9 +546,7 @@ async def update_workflow(request: Request) -> Response:
 async def submit_workflow(request: Request) -> Response:
     _family(request)
     emulator = _emulator(request)
-    body = await _json_body(request)
-    if not isinstance(body, Mapping):
-        raise ApiProblem(400, "the request body must be a JSON object")
+    body = await _json_object(request)
     kind = body.get("resourceKind", "WorkflowTemplate")
     name = body.get("resourceName")
     if kind != "WorkflowTemplate":

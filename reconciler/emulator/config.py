@@ -62,6 +62,8 @@ class FaultConfig:
     """Extra delay drawn uniformly from [0, jitter_ms]."""
     error_rate_500: float = 0.0
     error_rate_503: float = 0.0
+    error_rate_429: float = 0.0
+    """Fraction of API requests refused with 429 and a ``Retry-After`` of the rate-limit window."""
     drop_rate: float = 0.0
     """Fraction of requests whose connection is closed without an answer (nothing is carried out)."""
     lost_response_rate: float = 0.0
@@ -75,15 +77,17 @@ class FaultConfig:
     """Deterministic faults for the next matching requests, consumed in order."""
 
     def __post_init__(self) -> None:
-        for name in ("error_rate_500", "error_rate_503", "drop_rate", "lost_response_rate"):
+        for name in ("error_rate_500", "error_rate_503", "error_rate_429", "drop_rate", "lost_response_rate"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ConfigError(f"{name} must be between 0 and 1, not {value}")
         for name in ("latency_ms", "jitter_ms"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name} must not be negative")
-        if self.error_rate_500 + self.error_rate_503 + self.drop_rate > 1.0:
-            raise ConfigError("error_rate_500 + error_rate_503 + drop_rate must not exceed 1")
+        if self.error_rate_500 + self.error_rate_503 + self.error_rate_429 + self.drop_rate > 1.0:
+            raise ConfigError(
+                "error_rate_500 + error_rate_503 + error_rate_429 + drop_rate must not exceed 1"
+            )
         if self.lost_response_mode not in LOST_MODES:
             raise ConfigError(f"lost_response_mode must be one of {', '.join(LOST_MODES)}")
         if self.rate_limit < 0 or self.rate_limit_window_seconds <= 0:

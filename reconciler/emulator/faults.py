@@ -112,17 +112,18 @@ class FaultInjector:
                     wait = max(1, math.ceil(self._recent[0] + window - now))
                     return Decision(delay, "429", wait)
                 self._recent.append(now)
-            draw = (
-                self._rng.random()
-                if (config.error_rate_500 or config.error_rate_503 or config.drop_rate)
-                else 1
+            rates = (
+                ("500", config.error_rate_500),
+                ("503", config.error_rate_503),
+                ("429", config.error_rate_429),
+                ("drop", config.drop_rate),
             )
-            if draw < config.error_rate_500:
-                return Decision(delay, "500")
-            if draw < config.error_rate_500 + config.error_rate_503:
-                return Decision(delay, "503")
-            if draw < config.error_rate_500 + config.error_rate_503 + config.drop_rate:
-                return Decision(delay, "drop")
+            if any(rate for _, rate in rates):
+                draw, threshold = self._rng.random(), 0.0
+                for fault, rate in rates:
+                    threshold += rate
+                    if draw < threshold:
+                        return self._with_retry(Decision(delay, fault), config)
             if (
                 config.lost_response_rate
                 and is_write(method, endpoint)

@@ -308,6 +308,12 @@ class Store:
 
     # -- reads -------------------------------------------------------------------------------
 
+    def version(self) -> int:
+        """The resourceVersion of the newest write this process has seen (after catching up)."""
+        with self._lock:
+            self._sync()
+            return self._synced
+
     def templates(self) -> list[TemplateEntry]:
         with self._lock:
             self._sync()

@@ -23,6 +23,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from reconciler.collector import collector_paused
 from reconciler.errors import ManifestError, Problem
 from reconciler.manifest.models import (
     API_VERSION,
@@ -122,6 +123,11 @@ def manifest_files(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
 
 def load_manifests(paths: Iterable[Path]) -> tuple[LoadedManifest, ...]:
     """Load and validate every manifest under ``paths``; raise ManifestError with all problems."""
+    with collector_paused():
+        return _load_manifests(paths)
+
+
+def _load_manifests(paths: Iterable[Path]) -> tuple[LoadedManifest, ...]:
     files, problems = manifest_files(paths)
     loaded: list[LoadedManifest] = []
     yaml = _yaml()

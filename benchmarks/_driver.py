@@ -1,0 +1,96 @@
+"""One reconciler scenario in its own process, timed phase by phase; prints one JSON line.
+
+Run by ``benchmarks/scale.py`` as ``python benchmarks/_driver.py plan|apply MANIFEST_DIR``, with
+the settings in the environment (ATLAN_BASE_URL, ATLAN_API_KEY, RECONCILER_*). It does what the
+CLI commands do, with the same functions (``read_desired``, ``target.connect``, ``read_live``,
+``plan``, ``apply_plan``, the text renderers), and reports the seconds each phase took, the
+apply outcomes and the process's peak RSS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import resource
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+STARTED = time.perf_counter()
+
+from reconciler.apply import apply_plan  # noqa: E402
+from reconciler.commands.plan import read_live  # noqa: E402
+from reconciler.desired import read_desired  # noqa: E402
+from reconciler.plan.planner import plan  # noqa: E402
+from reconciler.render.plan import render_text  # noqa: E402
+from reconciler.render.results import render_results_text  # noqa: E402
+from reconciler.settings import load_settings  # noqa: E402
+from reconciler.target import connect  # noqa: E402
+
+
+async def scenario(command: str, manifests: Path, phases: dict[str, float], out: dict[str, Any]) -> None:
+    settings = load_settings()
+    mark = time.perf_counter()
+    desired = read_desired([manifests], instance=settings.instance, environ=os.environ)
+    phases["load"] = time.perf_counter() - mark
+    out["rss_mb_after"] = {"load": _rss()}
+    async with connect(settings) as client:
+        mark = time.perf_counter()
+        live = await read_live(client, desired, settings.instance)
+        phases["list"] = time.perf_counter() - mark
+        out["rss_mb_after"]["list"] = _rss()
+        mark = time.perf_counter()
+        result = plan(desired, live, instance=settings.instance)
+        phases["diff"] = time.perf_counter() - mark
+        out["rss_mb_after"]["diff"] = _rss()
+        mark = time.perf_counter()
+        text = render_text(result, color=False)
+        phases["render"] = time.perf_counter() - mark
+        out["summary"] = result.summary
+        out["plan_chars"] = len(text)
+        if command == "apply" and result.has_changes:
+            mark = time.perf_counter()
+            applied = await apply_plan(result, desired, client, parallelism=settings.parallelism)
+            phases["apply"] = time.perf_counter() - mark
+            out["rss_mb_after"]["apply"] = _rss()
+            mark = time.perf_counter()
+            render_results_text(applied, color=False)
+            phases["render"] += time.perf_counter() - mark
+            out["outcomes"] = dict(Counter(item.outcome for item in applied.items))
+            out["failures"] = [item.detail for item in applied.items if item.outcome == "failed"][:5]
+
+
+def _rss() -> float:
+    """This process's peak resident set size in MB: VmHWM, which exec resets.
+
+    (``ru_maxrss`` is not: on Linux it keeps the high-water mark of the image before exec, i.e. of
+    the benchmark process that forked this one.)
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def main() -> int:
+    command, manifests = sys.argv[1], Path(sys.argv[2])
+    imported = time.perf_counter() - STARTED
+    phases: dict[str, float] = {}
+    out: dict[str, Any] = {"imports": imported}
+    mark = time.perf_counter()
+    asyncio.run(scenario(command, manifests, phases, out))
+    out["wall"] = time.perf_counter() - mark
+    out["phases"] = phases
+    out["max_rss_mb"] = _rss()
+    print(json.dumps(out, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
