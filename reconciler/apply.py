@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
+import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -26,6 +27,7 @@ from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL
 from reconciler.packages.spec import cloud_source, parameters, tasks
 from reconciler.plan.model import ABSENT, Action, Plan, PlannedWorkflow
 from reconciler.plan.normalise import LAST_RUN_ANNOTATION
+from reconciler.plan.planner import same_run, with_claim
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +93,8 @@ class _Runner:
     sleep: Callable[[float], Awaitable[None]]
     clock: Callable[[], float]
     active: set[str] = field(default_factory=set)
+    # This apply's own id, written into the rerun claims it makes.
+    claim: str = field(default_factory=lambda: secrets.token_hex(8))
     results: dict[str, ItemResult] = field(default_factory=dict)
     done: dict[str, asyncio.Event] = field(default_factory=dict)
 
@@ -175,7 +179,8 @@ class _Runner:
         # The run record is written before the submit, with the resourceVersion the plan read:
         # of two applies started at once, only one can claim a rerun, so only one submits it.
         claim = item.has(Action.RERUN) and not running and item.run_policy == "on-change"
-        annotations = {**item.annotations, LAST_RUN_ANNOTATION: item.run_record or ""} if claim else None
+        claimed = with_claim(item.run_record, self.claim) if claim and item.run_record else None
+        annotations = {**item.annotations, LAST_RUN_ANNOTATION: claimed} if claimed else None
         updated: LiveWorkflow | None = None
         if item.has(Action.UPDATE) or item.has(Action.ADOPT) or claim:
             body = request_body(
@@ -186,7 +191,8 @@ class _Runner:
             except ConflictError as exc:
                 if claim and not (item.has(Action.UPDATE) or item.has(Action.ADOPT)):
                     live = await self.api.get_workflow(item.workflow)
-                    if live is not None and live.annotations.get(LAST_RUN_ANNOTATION) == item.run_record:
+                    recorded = None if live is None else live.annotations.get(LAST_RUN_ANNOTATION)
+                    if item.run_record and same_run(recorded, item.run_record):
                         return self._result(item, "already running", "another apply started this run")
                 raise _ItemFailedError(
                     f"{item.workflow} changed on the tenant since it was planned; plan again ({exc})"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -215,6 +216,12 @@ def _token_bump(tmp_path: Path) -> tuple[list[DesiredWorkflow], list[LiveWorkflo
     return desired, live, _plan(desired, live)
 
 
+def claimed(written: str, record: str | None) -> bool:
+    """``written`` is ``record`` plus this apply's claim id (which tells two applies' claims apart)."""
+    value = json.loads(written)
+    return bool(value.pop("claim", None)) and value == json.loads(record or "null")
+
+
 def _parameter(body: Mapping[str, Any], name: str) -> Any:
     for parameter in body["spec"]["templates"][0]["dag"]["tasks"][0]["arguments"]["parameters"]:
         if parameter["name"] == name:
@@ -341,7 +348,7 @@ async def test_a_rotation_and_a_rerun_are_one_update_then_the_submit(tmp_path: P
     assert update.body is not None
     assert update.body["payload"]  # the rotated credential travels with the update
     stored = api.workflows[live[0].name]
-    assert stored["metadata"]["annotations"][LAST_RUN_ANNOTATION] == p.items[0].run_record
+    assert claimed(stored["metadata"]["annotations"][LAST_RUN_ANNOTATION], p.items[0].run_record)
     new_credential = f"credential-v{int(live[0].resource_version or 0) + 1}"
     assert cloud_source(stored["spec"]) == new_credential  # made by the update; GUID is gone
 
@@ -435,7 +442,7 @@ async def test_an_on_change_rerun_is_claimed_before_it_is_submitted(tmp_path: Pa
     assert [c.method for c in api.calls] == ["runs_for", "update_workflow", "submit"]
     record = api.calls[1].body
     assert record is not None
-    assert record["metadata"]["annotations"][LAST_RUN_ANNOTATION] == item.run_record
+    assert claimed(record["metadata"]["annotations"][LAST_RUN_ANNOTATION], item.run_record)
     assert record["metadata"]["resourceVersion"] == live[0].resource_version
     assert record["payload"] == []
     assert _parameter(record, "cloud_source") == GUID
@@ -459,7 +466,7 @@ async def test_an_update_and_its_rerun_are_one_update_then_the_submit(tmp_path: 
     (update,) = api.called("update_workflow")
     assert update.body is not None
     assert update.body["metadata"]["resourceVersion"] == live[0].resource_version
-    assert update.body["metadata"]["annotations"][LAST_RUN_ANNOTATION] == p.items[0].run_record
+    assert claimed(update.body["metadata"]["annotations"][LAST_RUN_ANNOTATION], p.items[0].run_record)
     assert result.items[0].detail.startswith("updated; run ")
     assert not _plan(desired, [LiveWorkflow.from_source(s) for s in api.workflows.values()]).has_changes
 

@@ -45,9 +45,9 @@ async def read_live(
     """The managed set (one paged search by the instance label) plus any adoption targets."""
     live = await client.list_managed(instance)
     known = {workflow.name for workflow in live}
-    missing = [d.manifest.spec.adopt for d in desired if d.manifest.spec.adopt not in (None, *known)]
+    missing = [name for d in desired if (name := d.manifest.spec.adopt) and name not in known]
     if missing:
-        live += (await client.get_workflows([name for name in missing if name])).values()
+        live += (await client.get_workflows(missing)).values()
     return live
 
 

@@ -33,9 +33,39 @@ class PlanningError(ReconcilerError):
     """The live state makes a safe plan impossible (e.g. a name taken by someone else)."""
 
 
-def run_record(spec: Mapping[str, Any], token: str | None) -> str:
-    """What ``reconciler.dev/last-run`` holds after a run of this spec with this token."""
-    return json.dumps({"spec": spec_digest(spec), "token": token}, sort_keys=True, separators=(",", ":"))
+def run_record(spec: Mapping[str, Any], token: str | None, *, claim: str | None = None) -> str:
+    """What ``reconciler.dev/last-run`` holds after a run of this spec with this token.
+
+    ``claim`` (an apply's own random id) tells two applies' otherwise equal records apart, so an
+    apply re-reading after a lost answer knows whether the record it sees is its own.
+    """
+    record: dict[str, Any] = {"spec": spec_digest(spec), "token": token}
+    if claim is not None:
+        record["claim"] = claim
+    return json.dumps(record, sort_keys=True, separators=(",", ":"))
+
+
+def with_claim(record: str, claim: str) -> str:
+    """``record`` (from run_record) claimed by the apply ``claim``."""
+    return json.dumps({**json.loads(record), "claim": claim}, sort_keys=True, separators=(",", ":"))
+
+
+def same_run(recorded: str | None, record: str) -> bool:
+    """True when ``recorded`` is a run of the same spec and token as ``record``, whoever claimed it."""
+    previous, current = _parse_record(recorded), _parse_record(record)
+    return (
+        previous is not None
+        and current is not None
+        and all(previous.get(key) == current.get(key) for key in ("spec", "token"))
+    )
+
+
+def _parse_record(text: str | None) -> dict[str, Any] | None:
+    try:
+        value = json.loads(text) if text else None
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def plan(
@@ -248,16 +278,12 @@ def _rerun_reason(policy: str, last_run: str | None, record: str) -> str | None:
         return None
     if policy == "always":
         return "run policy is always"
-    if last_run == record:
+    if same_run(last_run, record):
         return None
     if last_run is None:
         return "no run recorded by reconciler yet"
-    try:
-        previous = json.loads(last_run)
-        current = json.loads(record)
-    except ValueError:
-        return "run record unreadable"
-    if not isinstance(previous, dict):
+    previous, current = _parse_record(last_run), _parse_record(record)
+    if previous is None or current is None:
         return "run record unreadable"
     if previous.get("spec") != current["spec"]:
         return "spec changed since the last run"
