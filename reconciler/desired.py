@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from reconciler.collector import collector_paused
 from reconciler.manifest.loader import AnyManifest, FieldPath, LoadedManifest, load_manifests
 from reconciler.packages.compiler import CompiledWorkflow, compile_all
 from reconciler.redaction import SECRETS
@@ -35,13 +36,14 @@ def read_desired(
     The resolved secrets are registered for scrubbing before anything can print them.
     """
     loaded = load_manifests(paths)
-    compiled = compile_all(loaded, instance=instance, environ=environ)
-    for workflow in compiled:
-        SECRETS.add(workflow.secrets)
-    return [
-        DesiredWorkflow(_without_positions(item), workflow)
-        for item, workflow in zip(loaded, compiled, strict=True)
-    ]
+    with collector_paused():  # see reconciler.collector: all of this is acyclic data
+        compiled = compile_all(loaded, instance=instance, environ=environ)
+        for workflow in compiled:
+            SECRETS.add(workflow.secrets)
+        return [
+            DesiredWorkflow(_without_positions(item), workflow)
+            for item, workflow in zip(loaded, compiled, strict=True)
+        ]
 
 
 def _without_positions(item: LoadedManifest) -> LoadedManifest:

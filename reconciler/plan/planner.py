@@ -17,6 +17,7 @@ from typing import Any
 from deepdiff import DeepDiff
 
 from reconciler.atlan.models import LiveWorkflow
+from reconciler.collector import collector_paused
 from reconciler.desired import DesiredWorkflow
 from reconciler.errors import ReconcilerError
 from reconciler.manifest.models import parse_pointer
@@ -83,6 +84,18 @@ def plan(
     pruning that would archive every managed workflow, or more than ``max_prune_percent`` of
     them, is refused with a PlanningError.
     """
+    with collector_paused():  # thousands of views, all acyclic: see reconciler.collector
+        return _plan(desired, live, instance, prune, max_prune_percent, salt)
+
+
+def _plan(
+    desired: Sequence[DesiredWorkflow],
+    live: Sequence[LiveWorkflow],
+    instance: str,
+    prune: bool,
+    max_prune_percent: float,
+    salt: Callable[[], str],
+) -> Plan:
     by_name = {workflow.name: workflow for workflow in live}
     managed: dict[str, LiveWorkflow] = {}
     notes: list[str] = []
