@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import resource
 import sys
 import time
 from collections import Counter
@@ -20,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 STARTED = time.perf_counter()
+
+from _rss import peak_rss_mb  # noqa: E402  (this directory, as the script's own)
 
 from reconciler.apply import apply_plan  # noqa: E402
 from reconciler.commands.plan import read_live  # noqa: E402
@@ -36,16 +37,16 @@ async def scenario(command: str, manifests: Path, phases: dict[str, float], out:
     mark = time.perf_counter()
     desired = read_desired([manifests], instance=settings.instance, environ=os.environ)
     phases["load"] = time.perf_counter() - mark
-    out["rss_mb_after"] = {"load": _rss()}
+    out["rss_mb_after"] = {"load": peak_rss_mb()}
     async with connect(settings) as client:
         mark = time.perf_counter()
         live = await read_live(client, desired, settings.instance)
         phases["list"] = time.perf_counter() - mark
-        out["rss_mb_after"]["list"] = _rss()
+        out["rss_mb_after"]["list"] = peak_rss_mb()
         mark = time.perf_counter()
         result = plan(desired, live, instance=settings.instance)
         phases["diff"] = time.perf_counter() - mark
-        out["rss_mb_after"]["diff"] = _rss()
+        out["rss_mb_after"]["diff"] = peak_rss_mb()
         mark = time.perf_counter()
         text = render_text(result, color=False)
         phases["render"] = time.perf_counter() - mark
@@ -55,27 +56,12 @@ async def scenario(command: str, manifests: Path, phases: dict[str, float], out:
             mark = time.perf_counter()
             applied = await apply_plan(result, desired, client, parallelism=settings.parallelism)
             phases["apply"] = time.perf_counter() - mark
-            out["rss_mb_after"]["apply"] = _rss()
+            out["rss_mb_after"]["apply"] = peak_rss_mb()
             mark = time.perf_counter()
             render_results_text(applied, color=False)
             phases["render"] += time.perf_counter() - mark
             out["outcomes"] = dict(Counter(item.outcome for item in applied.items))
             out["failures"] = [item.detail for item in applied.items if item.outcome == "failed"][:5]
-
-
-def _rss() -> float:
-    """This process's peak resident set size in MB: VmHWM, which exec resets.
-
-    (``ru_maxrss`` is not: on Linux it keeps the high-water mark of the image before exec, i.e. of
-    the benchmark process that forked this one.)
-    """
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def main() -> int:
@@ -87,7 +73,7 @@ def main() -> int:
     asyncio.run(scenario(command, manifests, phases, out))
     out["wall"] = time.perf_counter() - mark
     out["phases"] = phases
-    out["max_rss_mb"] = _rss()
+    out["max_rss_mb"] = peak_rss_mb()
     print(json.dumps(out, default=str))
     return 0
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import sys
 import time
 import warnings
@@ -27,25 +26,11 @@ from typing import Any
 warnings.simplefilter("ignore")
 
 import pyatlan.client.workflow as workflow_module  # noqa: E402
+from _rss import peak_rss_mb  # noqa: E402  (this directory, as the script's own)
 from pyatlan.client.atlan import AtlanClient  # noqa: E402
 from pyatlan.model.workflow import Workflow  # noqa: E402
 
 SLEPT: list[float] = []
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident set size in MB: VmHWM, which exec resets.
-
-    (``ru_maxrss`` is not: on Linux it keeps the high-water mark of the image before exec, i.e. of
-    the benchmark process that forked this one.)
-    """
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def main() -> int:
