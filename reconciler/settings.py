@@ -14,13 +14,12 @@ from pydantic import AfterValidator, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reconciler.errors import SettingsError
-
-_LABEL_VALUE = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+from reconciler.manifest.models import LABEL_NAME
 
 
 def _check_instance(value: str) -> str:
     # The instance is written as a label value on every managed workflow.
-    if len(value) > 63 or not _LABEL_VALUE.match(value):
+    if len(value) > 63 or not LABEL_NAME.match(value):
         raise ValueError(
             "must be a Kubernetes label value: at most 63 letters, digits, '-', '_', '.', "
             "starting and ending with a letter or digit"

@@ -331,13 +331,7 @@ class AtlanWorkflowClient:
                 return live
             return None
 
-        return await self._post_unsafe(
-            path,
-            body,
-            parse=lambda data: self._parse(LiveWorkflow.from_source, data, "POST", path),
-            settle=settle,
-            what=f"create of {name}",
-        )
+        return await self._post_workflow(path, body, settle, what=f"create of {name}")
 
     async def update_workflow(self, name: str, body: Mapping[str, Any]) -> LiveWorkflow:
         """Replace workflow ``name`` with ``body`` (``POST {family}/{name}``).
@@ -372,13 +366,7 @@ class AtlanWorkflowClient:
                 return live
             return None
 
-        return await self._post_unsafe(
-            path,
-            body,
-            parse=lambda data: self._parse(LiveWorkflow.from_source, data, "POST", path),
-            settle=settle,
-            what=f"update of {name}",
-        )
+        return await self._post_workflow(path, body, settle, what=f"update of {name}")
 
     async def submit(self, name: str, *, namespace: str = NAMESPACE) -> LiveRun:
         """Start one more run of template ``name`` (``POST {family}/submit``); the new run.
@@ -636,6 +624,23 @@ class AtlanWorkflowClient:
                 raise self._error(result, attempt) from result.cause()
             await self._wait(result, attempt)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _post_workflow(
+        self,
+        path: str,
+        body: Mapping[str, Any],
+        settle: Callable[[], Awaitable[LiveWorkflow | None]],
+        *,
+        what: str,
+    ) -> LiveWorkflow:
+        """A create or conditional update of a workflow: never blindly retried (see _post_unsafe)."""
+        return await self._post_unsafe(
+            path,
+            body,
+            parse=lambda data: self._parse(LiveWorkflow.from_source, data, "POST", path),
+            settle=settle,
+            what=what,
+        )
 
     async def _post_unsafe(
         self,

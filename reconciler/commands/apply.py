@@ -11,14 +11,13 @@ from pathlib import Path
 from reconciler import console
 from reconciler.apply import ApplyResult, WaitPolicy, apply_plan
 from reconciler.atlan import AtlanWorkflowClient
-from reconciler.commands.plan import PruneOptions, read_live
+from reconciler.commands.plan import PruneOptions, plan_with, read_live
 from reconciler.desired import DesiredWorkflow, read_desired
 from reconciler.errors import PlanFileError, ReconcilerError
 from reconciler.github import GitHubClient, GitHubContext, check_plan_against_review, write_step_summary
 from reconciler.manifest.loader import manifest_files
 from reconciler.plan.model import Plan
 from reconciler.plan.planfile import PlanFile, fingerprints, is_plan_file, load_plan_file, stale_reasons
-from reconciler.plan.planner import plan
 from reconciler.render.plan import plan_as_dict, render_markdown, render_text
 from reconciler.render.results import render_results_markdown, render_results_text
 from reconciler.settings import Settings
@@ -88,14 +87,7 @@ async def _run(
         if saved is not None:
             result = await _saved_plan(client, settings, saved, desired)
         else:
-            live = await read_live(client, desired, settings.instance)
-            result = plan(
-                desired,
-                live,
-                instance=settings.instance,
-                prune=prune.prune,
-                max_prune_percent=prune.max_percent,
-            )
+            result, _ = await plan_with(client, settings, desired, prune)
         console.out(render_text(result, color=console.color_enabled()))
         _check_reviewed_plan(github, result, settings.instance)
         if not result.has_changes:

@@ -51,15 +51,25 @@ async def read_live(
     return live
 
 
-async def plan_against_tenant(
-    settings: Settings, desired: Sequence[DesiredWorkflow], prune: PruneOptions
+async def plan_with(
+    client: AtlanWorkflowClient,
+    settings: Settings,
+    desired: Sequence[DesiredWorkflow],
+    prune: PruneOptions = PruneOptions(),
 ) -> tuple[Plan, list[LiveWorkflow]]:
-    async with connect(settings) as client:
-        live = await read_live(client, desired, settings.instance)
+    """Read the live state through ``client`` and plan against it; also the live workflows read."""
+    live = await read_live(client, desired, settings.instance)
     result = plan(
         desired, live, instance=settings.instance, prune=prune.prune, max_prune_percent=prune.max_percent
     )
     return result, live
+
+
+async def plan_against_tenant(
+    settings: Settings, desired: Sequence[DesiredWorkflow], prune: PruneOptions
+) -> tuple[Plan, list[LiveWorkflow]]:
+    async with connect(settings) as client:
+        return await plan_with(client, settings, desired, prune)
 
 
 def publish_to_pull_request(context: GitHubContext, result: Plan, instance: str) -> None:

@@ -28,7 +28,8 @@ KINDS = ("AssetImport", "LineageBuilder")
 ENV_REFERENCE = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
 _ANY_REFERENCE = re.compile(r"(?<!\$)\$\{")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+# A Kubernetes label name or value (the instance setting is checked against it too).
+LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 # Label prefixes the reconciler, Atlan and Argo write themselves.
 RESERVED_LABEL_PREFIXES = (
@@ -188,7 +189,7 @@ def _check_labels(labels: dict[str, str]) -> dict[str, str]:
     for key, value in labels.items():
         prefix, _, name = key.rpartition("/")
         if (prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix))) or (
-            len(name) > 63 or not _LABEL_NAME.match(name)
+            len(name) > 63 or not LABEL_NAME.match(name)
         ):
             raise ValueError(
                 f"label key {key!r} is not a Kubernetes label key ([prefix/]name, name at most "
@@ -196,7 +197,7 @@ def _check_labels(labels: dict[str, str]) -> dict[str, str]:
             )
         if any(key.startswith(reserved) for reserved in RESERVED_LABEL_PREFIXES):
             raise ValueError(f"label key {key!r} uses a prefix the reconciler or Atlan writes itself")
-        if value and (len(value) > 63 or not _LABEL_NAME.match(value)):
+        if value and (len(value) > 63 or not LABEL_NAME.match(value)):
             raise ValueError(
                 f"label value {value!r} of {key!r} is not a Kubernetes label value (at most 63 "
                 "letters, digits, '-', '_', '.', starting and ending with a letter or digit)"
