@@ -35,7 +35,9 @@ from reconciler.target import connect  # noqa: E402
 async def scenario(command: str, manifests: Path, phases: dict[str, float], out: dict[str, Any]) -> None:
     settings = load_settings()
     mark = time.perf_counter()
-    desired = read_desired([manifests], instance=settings.instance, environ=os.environ)
+    desired = read_desired(
+        [manifests], instance=settings.instance, environ=os.environ, cache=settings.manifest_cache()
+    )
     phases["load"] = time.perf_counter() - mark
     out["rss_mb_after"] = {"load": peak_rss_mb()}
     async with connect(settings) as client:

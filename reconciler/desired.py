@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from reconciler.collector import collector_paused
+from reconciler.manifest.cache import ManifestCache
 from reconciler.manifest.loader import AnyManifest, FieldPath, LoadedManifest, load_manifests
 from reconciler.packages.compiler import CompiledWorkflow, compile_all
 from reconciler.redaction import SECRETS
@@ -29,13 +30,18 @@ class DesiredWorkflow:
 
 
 def read_desired(
-    paths: Sequence[Path], *, instance: str, environ: Mapping[str, str]
+    paths: Sequence[Path],
+    *,
+    instance: str,
+    environ: Mapping[str, str],
+    cache: ManifestCache | None = None,
 ) -> list[DesiredWorkflow]:
     """Load, validate and compile every manifest under ``paths``; raises ManifestError.
 
-    The resolved secrets are registered for scrubbing before anything can print them.
+    With a ``cache``, unchanged files are read from it instead of parsed. The resolved
+    secrets are registered for scrubbing before anything can print them.
     """
-    loaded = load_manifests(paths)
+    loaded = load_manifests(paths, cache=cache)
     with collector_paused():  # see reconciler.collector: all of this is acyclic data
         compiled = compile_all(loaded, instance=instance, environ=environ)
         for workflow in compiled:

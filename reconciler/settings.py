@@ -14,6 +14,7 @@ from pydantic import AfterValidator, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reconciler.errors import SettingsError
+from reconciler.manifest.cache import ManifestCache
 from reconciler.manifest.models import LABEL_NAME
 
 
@@ -78,8 +79,17 @@ class Settings(BaseSettings):
     state_dir: Path = Field(
         default=Path(".reconciler"),
         validation_alias="RECONCILER_STATE_DIR",
-        description="Where the embedded emulator keeps its database.",
+        description="Where the embedded emulator keeps its database, and the manifest cache.",
     )
+    cache: bool = Field(
+        default=True,
+        validation_alias="RECONCILER_CACHE",
+        description="Keep validated manifests under <state dir>/cache, keyed by file content.",
+    )
+
+    def manifest_cache(self) -> ManifestCache | None:
+        """The cache of validated manifests (reconciler.manifest.cache), unless turned off."""
+        return ManifestCache(self.state_dir / "cache" / "manifests") if self.cache else None
 
     @property
     def embedded(self) -> bool:

@@ -126,7 +126,9 @@ def apply_command(
     if saved is None and not auto_approve and not sys.stdin.isatty():
         raise ReconcilerError("stdin is not a terminal: pass --auto-approve to apply without confirmation")
     sources = [Path(p) for p in saved.paths] if saved is not None else list(paths)
-    desired = read_desired(sources, instance=settings.instance, environ=environ)
+    desired = read_desired(
+        sources, instance=settings.instance, environ=environ, cache=settings.manifest_cache()
+    )
     planned, result = asyncio.run(
         _run(
             settings,

@@ -93,7 +93,9 @@ def drift_command(
     """Exit 3 when anything drifted or is unhealthy, 0 when clean (1 on errors, by the boundary)."""
     context = GitHubContext.from_environ(environ) if github_issue else None
     pointers = global_ignores(ignore, settings)
-    desired = read_desired(paths, instance=settings.instance, environ=environ)
+    desired = read_desired(
+        paths, instance=settings.instance, environ=environ, cache=settings.manifest_cache()
+    )
     report = asyncio.run(detect(settings, desired, pointers, credentials=check_credentials))
     console.out(render(report, output))
     if context is not None:

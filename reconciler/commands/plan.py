@@ -105,7 +105,9 @@ def plan_command(
 ) -> int:
     """Exit 0; with --detailed-exitcode, 0 when nothing is to do and 2 when changes are pending."""
     context = GitHubContext.from_environ(environ) if github_comment else None
-    desired = read_desired(paths, instance=settings.instance, environ=environ)
+    desired = read_desired(
+        paths, instance=settings.instance, environ=environ, cache=settings.manifest_cache()
+    )
     result, live = asyncio.run(plan_against_tenant(settings, desired, prune))
     console.out(render(result, output))
     if context is not None:

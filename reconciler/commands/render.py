@@ -23,7 +23,9 @@ class RenderFormat(StrEnum):
 def render(
     paths: Sequence[Path], *, output: RenderFormat, settings: Settings, environ: Mapping[str, str]
 ) -> int:
-    desired = read_desired(paths, instance=settings.instance, environ=environ)
+    desired = read_desired(
+        paths, instance=settings.instance, environ=environ, cache=settings.manifest_cache()
+    )
     bodies = [workflow.compiled.redacted() for workflow in desired]
     if output is RenderFormat.json:
         console.out(json.dumps(bodies, indent=2, ensure_ascii=False))

@@ -15,9 +15,14 @@ from reconciler.settings import Settings
 def validate(paths: Sequence[Path], *, skip_env: bool, settings: Settings, environ: Mapping[str, str]) -> int:
     """Exit 0 with one summary line when valid; a ManifestError (exit 1) lists every problem."""
     if skip_env:
-        loaded: Sequence[LoadedManifest] = load_manifests(paths)
+        loaded: Sequence[LoadedManifest] = load_manifests(paths, cache=settings.manifest_cache())
     else:
-        loaded = [d.loaded for d in read_desired(paths, instance=settings.instance, environ=environ)]
+        loaded = [
+            d.loaded
+            for d in read_desired(
+                paths, instance=settings.instance, environ=environ, cache=settings.manifest_cache()
+            )
+        ]
     kinds = Counter(item.kind for item in loaded)
     files = len({item.source.file for item in loaded})
     breakdown = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))

@@ -26,6 +26,7 @@ from ruamel.yaml.resolver import VersionedResolver
 
 from reconciler.collector import collector_paused
 from reconciler.errors import ManifestError, Problem
+from reconciler.manifest.cache import CachedDocument, ManifestCache
 from reconciler.manifest.models import (
     API_VERSION,
     KINDS,
@@ -122,29 +123,67 @@ def manifest_files(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
     return files, problems
 
 
-def load_manifests(paths: Iterable[Path]) -> tuple[LoadedManifest, ...]:
-    """Load and validate every manifest under ``paths``; raise ManifestError with all problems."""
+def load_manifests(
+    paths: Iterable[Path], *, cache: ManifestCache | None = None
+) -> tuple[LoadedManifest, ...]:
+    """Load and validate every manifest under ``paths``; raise ManifestError with all problems.
+
+    With a ``cache``, files whose bytes loaded cleanly before are read from it instead of parsed.
+    """
+    paths = list(paths)
     with collector_paused():
-        return _load_manifests(paths)
-
-
-def _load_manifests(paths: Iterable[Path]) -> tuple[LoadedManifest, ...]:
-    files, problems = manifest_files(paths)
-    loaded: list[LoadedManifest] = []
-    yaml = _yaml()
-    for file in files:
-        try:
-            text = file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append(Problem(str(file), 0, 0, "", f"cannot read: {exc}"))
-            continue
-        file_manifests, file_problems = load_text(text, str(file), yaml=yaml)
-        loaded.extend(file_manifests)
-        problems.extend(file_problems)
-    problems.extend(_cross_manifest_problems(loaded))
+        loaded, problems = _load_files(paths, cache)
+        if problems and cache is not None and cache.hits:
+            # A cached manifest keeps one position (its name), so a problem that involves one
+            # (a duplicate name, an unknown depends_on) is found again from the YAML itself.
+            loaded, problems = _load_files(paths, None)
+    if cache is not None and cache.misses:
+        cache.prune()  # only when entries were added: most loads hit and pay nothing for it
     if problems:
         raise ManifestError(problems)
     return tuple(loaded)
+
+
+def _load_files(
+    paths: Iterable[Path], cache: ManifestCache | None
+) -> tuple[list[LoadedManifest], list[Problem]]:
+    files, problems = manifest_files(paths)
+    loaded: list[LoadedManifest] = []
+    yaml: YAML | None = None  # made at the first file to parse: making one is not cheap
+    for file in files:
+        try:
+            content = file.read_bytes()
+            text = content.decode("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(Problem(str(file), 0, 0, "", f"cannot read: {exc}"))
+            continue
+        cached = cache.get(content) if cache is not None else None
+        if cached is not None:
+            loaded.extend(_from_cache(document, str(file)) for document in cached)
+            continue
+        yaml = yaml or _yaml()
+        file_manifests, file_problems = load_text(text, str(file), yaml=yaml)
+        loaded.extend(file_manifests)
+        problems.extend(file_problems)
+        if cache is not None and not file_problems:
+            cache.put(content, [_to_cache(item) for item in file_manifests])
+    problems.extend(_cross_manifest_problems(loaded))
+    return loaded, problems
+
+
+_NAME: FieldPath = ("metadata", "name")
+
+
+def _to_cache(item: LoadedManifest) -> CachedDocument:
+    where = item.source.position(_NAME)
+    return CachedDocument(
+        document=item.source.document, line=where.line, column=where.column, manifest=item.manifest
+    )
+
+
+def _from_cache(document: CachedDocument, file: str) -> LoadedManifest:
+    name = {_NAME: Position(document.line, document.column)}
+    return LoadedManifest(document.manifest, SourceMap(file, document.document, name, {}))
 
 
 class _OneVersionResolver(VersionedResolver):

@@ -61,10 +61,22 @@ def workflow_view(metadata: Mapping[str, Any], spec: Mapping[str, Any]) -> dict[
 
 
 def _without_empty(value: Any) -> Any:
-    """A copy without empty maps, lists and nulls: Argo serialises unset structs (``inputs: {}``)."""
-    if isinstance(value, Mapping):
-        kept = {k: _without_empty(v) for k, v in value.items()}
-        return {k: v for k, v in kept.items() if v not in ({}, [], None)}
+    """A copy without empty maps, lists and nulls: Argo serialises unset structs (``inputs: {}``).
+
+    Runs on every node of 20,000 views in a plan of 10,000 workflows, so scalars are kept
+    without a call and JSON's own dict and list types are checked for, not the ABCs.
+    """
+    if isinstance(value, dict):
+        kept = {}
+        for key, inner in value.items():
+            if isinstance(inner, dict | list):
+                inner = _without_empty(inner)
+                if not inner:
+                    continue
+            elif inner is None:
+                continue
+            kept[key] = inner
+        return kept
     if isinstance(value, list):
-        return [_without_empty(v) for v in value]
+        return [_without_empty(inner) if isinstance(inner, dict | list) else inner for inner in value]
     return value

@@ -324,6 +324,8 @@ def _lookup(view: Mapping[str, Any], path: Sequence[str]) -> Any:
 
 def _with_live_values(view: dict[str, Any], keep: Sequence[tuple[tuple[str, ...], Any]]) -> dict[str, Any]:
     """``view`` with each kept path set to its live value (or removed where live has none)."""
+    if not keep:
+        return view
     result = copy.deepcopy(view)
     for path, value in keep:
         parent: Any = result
