@@ -27,7 +27,9 @@ def parameter_values(spec: Mapping[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for task in tasks(spec):
         for parameter in parameters(task):
-            values.setdefault(str(parameter.get("name")), parameter.get("value"))
+            name = parameter.get("name")
+            if (name if type(name) is str else str(name)) not in values:
+                values[name if type(name) is str else str(name)] = parameter.get("value")
     return values
 
 

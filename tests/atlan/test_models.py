@@ -39,6 +39,23 @@ def test_live_workflow_from_source() -> None:
     assert "secret" not in repr(live)
 
 
+def test_a_listing_holds_one_copy_of_each_map_and_of_each_repeated_string() -> None:
+    def source(name: str) -> dict[str, object]:
+        # Built at run time, as a JSON decoder builds them: equal strings, distinct objects.
+        value = "".join(["https://solutions.atlan.com/", "asset-import/"])
+        return {"metadata": {"name": name, "labels": {"team": "t"}, "annotations": {"docs": value}}}
+
+    first, second = LiveWorkflow.from_source(source("a")), LiveWorkflow.from_source(source("b"))
+    assert first.labels is first.raw["metadata"]["labels"]
+    assert first.annotations is first.raw["metadata"]["annotations"]
+    assert first.annotations["docs"] is second.annotations["docs"]
+
+
+def test_a_map_that_is_not_a_map_of_strings_is_refused() -> None:
+    with pytest.raises(ValueError, match="map of strings"):
+        LiveWorkflow.from_source({"metadata": {"name": "w", "labels": ["a"]}})
+
+
 def test_live_workflow_tolerates_sparse_sources() -> None:
     live = LiveWorkflow.from_source(
         {"metadata": {"name": "w", "labels": None, "creationTimestamp": "yesterday"}}
