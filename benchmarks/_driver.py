@@ -23,6 +23,7 @@ STARTED = time.perf_counter()
 from _rss import peak_rss_mb  # noqa: E402  (this directory, as the script's own)
 
 from reconciler.apply import apply_plan  # noqa: E402
+from reconciler.collector import freeze_after_pauses  # noqa: E402
 from reconciler.commands.plan import read_live  # noqa: E402
 from reconciler.desired import read_desired  # noqa: E402
 from reconciler.plan.planner import plan  # noqa: E402
@@ -68,6 +69,7 @@ async def scenario(command: str, manifests: Path, phases: dict[str, float], out:
 
 def main() -> int:
     command, manifests = sys.argv[1], Path(sys.argv[2])
+    freeze_after_pauses()  # as the console script does
     imported = time.perf_counter() - STARTED
     phases: dict[str, float] = {}
     out: dict[str, Any] = {"imports": imported}

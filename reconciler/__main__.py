@@ -1,5 +1,5 @@
 import sys
 
-from reconciler.cli import main
+from reconciler.cli import run
 
-sys.exit(main())
+sys.exit(run())

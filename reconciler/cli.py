@@ -19,6 +19,7 @@ from typing import Annotated, TextIO
 import typer
 
 from reconciler import console
+from reconciler.collector import freeze_after_pauses
 from reconciler.commands import emulator
 from reconciler.commands.plan import PlanFormat
 from reconciler.commands.render import RenderFormat
@@ -323,5 +324,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     return result if isinstance(result, int) else 0
 
 
+def run() -> int:
+    """The ``reconciler`` console script: ``main`` in a process that lives for one command."""
+    freeze_after_pauses()
+    return main()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

@@ -129,7 +129,7 @@ class _Failure:
 @dataclass(frozen=True, slots=True)
 class _Page:
     total: int | None
-    sources: list[dict[str, Any]]
+    sources: list[Mapping[str, Any]]
 
 
 class AtlanWorkflowClient:
@@ -519,7 +519,7 @@ class AtlanWorkflowClient:
             source = _mapping(hit).get("_source")
             if not isinstance(source, Mapping):
                 raise ApiError(f"{where}: a search hit has no _source", status=200)
-            sources.append(dict(source))
+            sources.append(source)  # not copied: parsing copies what it keeps
         return _Page(total=total, sources=sources)
 
     def _parse(self, parse: Callable[[Mapping[str, Any]], T], data: Any, method: str, path: str) -> T:

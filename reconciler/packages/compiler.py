@@ -46,6 +46,7 @@ SCHEDULE_ANNOTATION = "orchestration.atlan.com/schedule"
 TIMEZONE_ANNOTATION = "orchestration.atlan.com/timezone"
 ATLAN_NAME_ANNOTATION = "orchestration.atlan.com/atlanName"
 REDACTED = "(sensitive value)"
+_COMPACT_SORTED = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -132,9 +133,7 @@ def compile_workflow(manifest: AnyManifest, *, instance: str, environ: Mapping[s
         metadata["annotations"][PROTECT_ANNOTATION] = "true"
     if credential is not None:
         visible = {key: credential[key] for key in ("authType", "username", "extra")}
-        metadata["annotations"][CREDENTIAL_ANNOTATION] = json.dumps(
-            visible, sort_keys=True, separators=(",", ":"), ensure_ascii=False
-        )
+        metadata["annotations"][CREDENTIAL_ANNOTATION] = _COMPACT_SORTED.encode(visible)
     if manifest.spec.schedule is not None:
         metadata["annotations"][SCHEDULE_ANNOTATION] = manifest.spec.schedule.cron
         metadata["annotations"][TIMEZONE_ANNOTATION] = manifest.spec.schedule.timezone

