@@ -13,7 +13,7 @@ from reconciler.packages.compiler import CompiledWorkflow, compile_all
 from reconciler.redaction import SECRETS
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DesiredWorkflow:
     """One manifest and the workflow request it compiles to."""
 

@@ -15,6 +15,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator
 
+from reconciler.packages.spec import parameters, tasks
+
 PENDING = "Pending"
 RUNNING = "Running"
 SUCCEEDED = "Succeeded"
@@ -53,6 +55,19 @@ def _interned(value: Any) -> Any:
         return {intern(k): intern(v) for k, v in value.items()}
     except TypeError:  # not all strings: left to _str_dict
         return value
+
+
+def _intern_parameters(spec: Mapping[str, Any]) -> None:
+    """Intern the task parameters' names and string values in place (equal strings, one object):
+    every workflow of a package repeats them."""
+    try:
+        for task in tasks(spec):
+            for parameter in parameters(task):
+                for key, value in parameter.items():
+                    if type(value) is str:
+                        parameter[key] = intern(value)
+    except AttributeError:  # not the shape of a package workflow: nothing to share
+        return
 
 
 def _str_dict(value: Any) -> dict[str, str]:
@@ -98,6 +113,8 @@ class LiveWorkflow(BaseModel):
     def from_source(cls, source: Mapping[str, Any]) -> LiveWorkflow:
         """Parse a ``_source`` (``{apiVersion, kind, metadata, spec, status}``); may raise ValidationError."""
         metadata = _mapping(source.get("metadata"))
+        spec = _mapping(source.get("spec"))
+        _intern_parameters(spec)
         raw = {key: value for key, value in source.items() if key != "payload"}
         labels, annotations = _interned(metadata.get("labels")), _interned(metadata.get("annotations"))
         if isinstance(raw.get("metadata"), dict):  # one copy of each map, shared with the fields
@@ -111,7 +128,7 @@ class LiveWorkflow(BaseModel):
                 "resource_version": metadata.get("resourceVersion"),
                 "creation_timestamp": metadata.get("creationTimestamp"),
                 "uid": metadata.get("uid"),
-                "spec": _mapping(source.get("spec")),
+                "spec": spec,
                 "raw": raw,
             }
         )

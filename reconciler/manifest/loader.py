@@ -49,7 +49,7 @@ class Position:
     column: int  # 1-based
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceMap:
     """Where each value (and each mapping key) of one YAML document stands in its file."""
 
@@ -72,7 +72,7 @@ class SourceMap:
         return Problem(self.file, where.line, where.column, format_path(path), message)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LoadedManifest:
     """A valid manifest and where it came from."""
 

@@ -38,7 +38,7 @@ class FieldChange:
         return ".".join(self.path)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlannedWorkflow:
     """What the plan does to one workflow, and why."""
 

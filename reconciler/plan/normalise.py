@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from reconciler.packages.compiler import CREDENTIAL_PLACEHOLDER
@@ -45,11 +45,16 @@ def workflow_view(metadata: Mapping[str, Any], spec: Mapping[str, Any]) -> dict[
         "spec": shape,
     }
     if CREDENTIAL_ANNOTATION in annotations:
-        try:
-            view["credential"] = json.loads(annotations[CREDENTIAL_ANNOTATION])
-        except ValueError:
-            view["credential"] = annotations[CREDENTIAL_ANNOTATION]
+        view["credential"] = _credential_view(annotations[CREDENTIAL_ANNOTATION])
     return view
+
+
+@lru_cache(maxsize=1024)  # workflows that share a credential share its parsed view (read-only)
+def _credential_view(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 @cache  # the same few dozen keys on every workflow
@@ -81,7 +86,8 @@ def _task_without_parameters(task: Any) -> Any:
     arguments = task.get("arguments") if isinstance(task, dict) else None
     if not isinstance(arguments, dict) or "parameters" not in arguments:
         return task
-    return {**task, "arguments": {k: v for k, v in arguments.items() if k != "parameters"}}
+    rest = {k: v for k, v in arguments.items() if k != "parameters"}
+    return {**task, "arguments": rest} if rest else {k: v for k, v in task.items() if k != "arguments"}
 
 
 _CONTAINERS = (dict, list)  # a tuple, not ``dict | list``: that builds a new union at every call

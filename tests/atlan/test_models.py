@@ -51,6 +51,23 @@ def test_a_listing_holds_one_copy_of_each_map_and_of_each_repeated_string() -> N
     assert first.annotations["docs"] is second.annotations["docs"]
 
 
+def test_parameter_strings_are_shared_and_odd_specs_still_parse() -> None:
+    def source(name: str) -> dict[str, object]:
+        value = "".join(["up", "sert"])
+        task = {"arguments": {"parameters": [{"name": "assets_upsert_semantic", "value": value}]}}
+        return {"metadata": {"name": name}, "spec": {"templates": [{"dag": {"tasks": [task]}}]}}
+
+    first, second = LiveWorkflow.from_source(source("a")), LiveWorkflow.from_source(source("b"))
+
+    def value(workflow: LiveWorkflow) -> object:
+        return workflow.spec["templates"][0]["dag"]["tasks"][0]["arguments"]["parameters"][0]["value"]
+
+    assert value(first) == "upsert"
+    assert value(first) is value(second)
+    odd = LiveWorkflow.from_source({"metadata": {"name": "w"}, "spec": {"templates": ["not a template"]}})
+    assert odd.spec == {"templates": ["not a template"]}
+
+
 def test_a_map_that_is_not_a_map_of_strings_is_refused() -> None:
     with pytest.raises(ValueError, match="map of strings"):
         LiveWorkflow.from_source({"metadata": {"name": "w", "labels": ["a"]}})
