@@ -8,9 +8,9 @@ synchronous code, so concurrent tasks cannot interleave with a pause.
 
 A pause has a bill: everything it built is still in the youngest generation, so the first
 collection after it scans all of it (a quarter of a second after loading 10,000 manifests). The
-CLI's process lives for one command, so it moves whatever survives a pause out of the
-collector's sight instead (``gc.freeze``; reference counting still frees those objects). A
-library user's process is left to its own collector policy.
+CLI's process lives for one command, so after a pause that built many objects it moves whatever
+survives out of the collector's sight instead (``gc.freeze``; reference counting still frees
+those objects). A library user's process is left to its own collector policy.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 _freeze_after_pause = False
+_BURST = 50_000  # objects made (net) during a pause, beyond which survivors are frozen
 
 
 def freeze_after_pauses(enabled: bool = True) -> None:
@@ -35,7 +36,10 @@ def collector_paused() -> Iterator[None]:
     try:
         yield
     finally:
-        if _freeze_after_pause:
+        # Only after a burst (a load, a listing page, a plan): freezing after every small pause
+        # (one decoded answer among 20,000 in an apply) would also freeze each moment's
+        # not-yet-collected garbage, for good.
+        if _freeze_after_pause and gc.get_count()[0] >= _BURST:
             gc.freeze()
         if enabled:
             gc.enable()

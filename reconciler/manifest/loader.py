@@ -192,12 +192,20 @@ class _OneVersionResolver(VersionedResolver):
     parser ignores %YAML directives, so the answer cannot change within a load: keep the first."""
 
     _version: Any = None
+    _resolvers: Any = None
 
     @property
     def processing_version(self) -> Any:
         if self._version is None:
             self._version = VersionedResolver.processing_version.fget(self)  # type: ignore[attr-defined]
         return self._version
+
+    @property
+    def versioned_resolver(self) -> Any:
+        # The implicit resolvers of that one version, looked up once instead of per scalar.
+        if self._resolvers is None:
+            self._resolvers = VersionedResolver.versioned_resolver.fget(self)  # type: ignore[attr-defined]
+        return self._resolvers
 
 
 def _yaml() -> YAML:
@@ -249,8 +257,9 @@ def load_text(
 
 
 def _tag(node: Node) -> str:
-    tag = node.tag
-    return str(getattr(tag, "value", tag))
+    # ``node.tag`` formats a new string each time; the Tag's resolved text is kept on it.
+    tag = node.ctag
+    return (tag.trval or "") if tag is not None else ""
 
 
 @dataclass
