@@ -26,7 +26,7 @@ from reconciler.apply import apply_plan  # noqa: E402
 from reconciler.collector import freeze_after_pauses  # noqa: E402
 from reconciler.commands.plan import read_live  # noqa: E402
 from reconciler.desired import read_desired  # noqa: E402
-from reconciler.plan.planner import plan  # noqa: E402
+from reconciler.plan.planner import handed_over, plan  # noqa: E402
 from reconciler.render.plan import render_text  # noqa: E402
 from reconciler.render.results import render_results_text  # noqa: E402
 from reconciler.settings import load_settings  # noqa: E402
@@ -47,7 +47,7 @@ async def scenario(command: str, manifests: Path, phases: dict[str, float], out:
         phases["list"] = time.perf_counter() - mark
         out["rss_mb_after"]["list"] = peak_rss_mb()
         mark = time.perf_counter()
-        result = plan(desired, live, instance=settings.instance)
+        result = plan(desired, handed_over(live), instance=settings.instance)  # as plan_with does
         phases["diff"] = time.perf_counter() - mark
         out["rss_mb_after"]["diff"] = peak_rss_mb()
         mark = time.perf_counter()

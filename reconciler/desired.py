@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.collector import collector_paused
+from reconciler.errors import ManifestError
 from reconciler.manifest.cache import ManifestCache
-from reconciler.manifest.loader import AnyManifest, FieldPath, LoadedManifest, load_manifests
+from reconciler.manifest.loader import AnyManifest, LoadedManifest, load_manifests
 from reconciler.packages.compiler import CompiledWorkflow, compile_all
 from reconciler.redaction import SECRETS
 
@@ -43,18 +44,13 @@ def read_desired(
     """
     loaded = load_manifests(paths, cache=cache)
     with collector_paused():  # see reconciler.collector: all of this is acyclic data
-        compiled = compile_all(loaded, instance=instance, environ=environ)
+        try:
+            compiled = compile_all(loaded, instance=instance, environ=environ)
+        except ManifestError:
+            # Loaded manifests keep only the position of their name: compile again with every
+            # position, so each missing variable is reported at its own line.
+            compile_all(load_manifests(paths, exact_positions=True), instance=instance, environ=environ)
+            raise
         for workflow in compiled:
             SECRETS.add(workflow.secrets)
-        return [
-            DesiredWorkflow(_without_positions(item), workflow)
-            for item, workflow in zip(loaded, compiled, strict=True)
-        ]
-
-
-def _without_positions(item: LoadedManifest) -> LoadedManifest:
-    """Valid and compiled, a manifest needs its positions no more (they serve error messages),
-    except where its name stands; at 10,000 manifests the maps are tens of megabytes."""
-    name: FieldPath = ("metadata", "name")
-    kept = {name: item.source.position(name)}
-    return replace(item, source=replace(item.source, values=kept, keys={}))
+        return [DesiredWorkflow(item, workflow) for item, workflow in zip(loaded, compiled, strict=True)]

@@ -17,7 +17,14 @@ from reconciler.errors import PlanFileError, ReconcilerError
 from reconciler.github import GitHubClient, GitHubContext, check_plan_against_review, write_step_summary
 from reconciler.manifest.loader import manifest_files
 from reconciler.plan.model import Plan
-from reconciler.plan.planfile import PlanFile, fingerprints, is_plan_file, load_plan_file, stale_reasons
+from reconciler.plan.planfile import (
+    PlanFile,
+    fingerprints,
+    is_plan_file,
+    load_plan_file,
+    resource_versions,
+    stale_reasons,
+)
 from reconciler.render.plan import plan_as_dict, render_markdown, render_text
 from reconciler.render.results import render_results_markdown, render_results_text
 from reconciler.settings import Settings
@@ -41,7 +48,7 @@ async def _saved_plan(
         )
     live = await read_live(client, desired, settings.instance)
     files, _ = manifest_files([Path(p) for p in saved.paths])
-    reasons = stale_reasons(saved, fingerprints(files, desired, live), desired)
+    reasons = stale_reasons(saved, fingerprints(files, desired, resource_versions(live)), desired)
     if reasons:
         shown = "; ".join(reasons[:5]) + (f"; and {len(reasons) - 5} more" if len(reasons) > 5 else "")
         raise PlanFileError(f"the saved plan is stale ({shown}); run plan again")

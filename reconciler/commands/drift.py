@@ -9,7 +9,7 @@ from typing import Any
 
 from reconciler import console
 from reconciler.atlan import AtlanWorkflowClient, LiveWorkflow
-from reconciler.commands.plan import PlanFormat, plan_with
+from reconciler.commands.plan import PlanFormat, read_live
 from reconciler.desired import DesiredWorkflow, read_desired
 from reconciler.drift import DriftReport, detect_drift
 from reconciler.errors import ReconcilerError
@@ -18,6 +18,7 @@ from reconciler.manifest.models import DRIFT_IGNORE_ROOTS, parse_pointer
 from reconciler.packages.compiler import CREDENTIAL_PLACEHOLDER
 from reconciler.packages.identity import CREDENTIAL_ANNOTATION, INSTANCE_LABEL
 from reconciler.packages.spec import cloud_source
+from reconciler.plan.planner import plan
 from reconciler.render.drift import render_drift_json, render_drift_markdown, render_drift_text
 from reconciler.settings import Settings
 from reconciler.target import connect
@@ -31,7 +32,8 @@ async def detect(
     """Two searches (the workflows, and the runs of all of them) and, with ``credentials``, one
     read of each recorded credential's metadata. Never a write."""
     async with connect(settings) as client:
-        result, live = await plan_with(client, settings, desired)
+        live = await read_live(client, desired, settings.instance)  # kept: its credentials are read
+        result = plan(desired, live, instance=settings.instance)
         ours = [w for w in live if w.labels.get(INSTANCE_LABEL) == settings.instance]
         runs = await client.runs_for([w.name for w in ours]) if ours else {}
         shown = await _credentials(client, ours, settings.parallelism) if credentials else {}

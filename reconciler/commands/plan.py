@@ -20,8 +20,8 @@ from reconciler.github import (
 )
 from reconciler.manifest.loader import manifest_files
 from reconciler.plan.model import Plan
-from reconciler.plan.planfile import dump_plan_file, fingerprints
-from reconciler.plan.planner import plan
+from reconciler.plan.planfile import dump_plan_file, fingerprints, resource_versions
+from reconciler.plan.planner import handed_over, plan
 from reconciler.render.plan import plan_as_dict, render_json, render_markdown, render_text
 from reconciler.settings import Settings
 from reconciler.target import connect
@@ -56,18 +56,24 @@ async def plan_with(
     settings: Settings,
     desired: Sequence[DesiredWorkflow],
     prune: PruneOptions = PruneOptions(),
-) -> tuple[Plan, list[LiveWorkflow]]:
-    """Read the live state through ``client`` and plan against it; also the live workflows read."""
+) -> tuple[Plan, dict[str, str | None]]:
+    """Read the live state through ``client`` and plan against it; also the resourceVersion of
+    each live workflow read (what a saved plan records)."""
     live = await read_live(client, desired, settings.instance)
+    versions = resource_versions(live)
     result = plan(
-        desired, live, instance=settings.instance, prune=prune.prune, max_prune_percent=prune.max_percent
+        desired,
+        handed_over(live),  # so each live workflow is freed once planned
+        instance=settings.instance,
+        prune=prune.prune,
+        max_prune_percent=prune.max_percent,
     )
-    return result, live
+    return result, versions
 
 
 async def plan_against_tenant(
     settings: Settings, desired: Sequence[DesiredWorkflow], prune: PruneOptions
-) -> tuple[Plan, list[LiveWorkflow]]:
+) -> tuple[Plan, dict[str, str | None]]:
     async with connect(settings) as client:
         return await plan_with(client, settings, desired, prune)
 
@@ -108,7 +114,7 @@ def plan_command(
     desired = read_desired(
         paths, instance=settings.instance, environ=environ, cache=settings.manifest_cache()
     )
-    result, live = asyncio.run(plan_against_tenant(settings, desired, prune))
+    result, versions = asyncio.run(plan_against_tenant(settings, desired, prune))
     console.out(render(result, output))
     if context is not None:
         publish_to_pull_request(context, result, settings.instance)
@@ -117,7 +123,7 @@ def plan_command(
         out.write_text(
             dump_plan_file(
                 result,
-                fingerprints(files, desired, live),
+                fingerprints(files, desired, versions),
                 paths=[str(p) for p in paths],
                 options={"prune": prune.prune, "max_prune_percent": prune.max_percent},
             )

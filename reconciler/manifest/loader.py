@@ -124,19 +124,22 @@ def manifest_files(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
 
 
 def load_manifests(
-    paths: Iterable[Path], *, cache: ManifestCache | None = None
+    paths: Iterable[Path], *, cache: ManifestCache | None = None, exact_positions: bool = False
 ) -> tuple[LoadedManifest, ...]:
     """Load and validate every manifest under ``paths``; raise ManifestError with all problems.
 
-    With a ``cache``, files whose bytes loaded cleanly before are read from it instead of parsed.
+    A valid manifest keeps one position, its name's: the full maps only serve error messages,
+    and at 10,000 manifests they are tens of megabytes. ``exact_positions`` keeps them all (to
+    pin a later problem, e.g. a missing variable, to its line). With a ``cache``, files whose
+    bytes loaded cleanly before are read from it instead of parsed.
     """
     paths = list(paths)
     with collector_paused():
-        loaded, problems = _load_files(paths, cache)
-        if problems and cache is not None and cache.hits:
-            # A cached manifest keeps one position (its name), so a problem that involves one
-            # (a duplicate name, an unknown depends_on) is found again from the YAML itself.
-            loaded, problems = _load_files(paths, None)
+        loaded, problems = _load_files(paths, None if exact_positions else cache, slim=not exact_positions)
+        if problems and not exact_positions:
+            # A problem that involves a valid manifest (a duplicate name, an unknown depends_on)
+            # is found again with every position.
+            loaded, problems = _load_files(paths, None, slim=False)
     if cache is not None and cache.misses:
         cache.prune()  # only when entries were added: most loads hit and pay nothing for it
     if problems:
@@ -145,7 +148,7 @@ def load_manifests(
 
 
 def _load_files(
-    paths: Iterable[Path], cache: ManifestCache | None
+    paths: Iterable[Path], cache: ManifestCache | None, *, slim: bool
 ) -> tuple[list[LoadedManifest], list[Problem]]:
     files, problems = manifest_files(paths)
     loaded: list[LoadedManifest] = []
@@ -163,10 +166,14 @@ def _load_files(
             continue
         yaml = yaml or _yaml()
         file_manifests, file_problems = load_text(text, str(file), yaml=yaml)
-        loaded.extend(file_manifests)
         problems.extend(file_problems)
-        if cache is not None and not file_problems:
-            cache.put(content, [_to_cache(item) for item in file_manifests])
+        if slim or (cache is not None and not file_problems):
+            documents = [_to_cache(item) for item in file_manifests]
+            if cache is not None and not file_problems:
+                cache.put(content, documents)
+            if slim:
+                file_manifests = [_from_cache(document, str(file)) for document in documents]
+        loaded.extend(file_manifests)
     problems.extend(_cross_manifest_problems(loaded))
     return loaded, problems
 
@@ -182,6 +189,7 @@ def _to_cache(item: LoadedManifest) -> CachedDocument:
 
 
 def _from_cache(document: CachedDocument, file: str) -> LoadedManifest:
+    """A valid manifest as kept: with the position of its name only."""
     name = {_NAME: Position(document.line, document.column)}
     return LoadedManifest(document.manifest, SourceMap(file, document.document, name, {}))
 

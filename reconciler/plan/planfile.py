@@ -49,13 +49,18 @@ class Fingerprints:
         return found
 
 
+def resource_versions(live: Iterable[LiveWorkflow]) -> dict[str, str | None]:
+    """Name -> resourceVersion of each live workflow, sorted by name: a plan's view of the tenant."""
+    return {w.name: w.resource_version for w in sorted(live, key=lambda w: w.name)}
+
+
 def fingerprints(
-    files: Iterable[Path], desired: Sequence[DesiredWorkflow], live: Iterable[LiveWorkflow]
+    files: Iterable[Path], desired: Sequence[DesiredWorkflow], versions: Mapping[str, str | None]
 ) -> Fingerprints:
     return Fingerprints(
         manifests={str(f): hashlib.sha256(f.read_bytes()).hexdigest() for f in sorted(files)},
         desired={d.name: hashlib.sha256(canonical_json(d.compiled.redacted())).hexdigest() for d in desired},
-        live={w.name: w.resource_version for w in sorted(live, key=lambda w: w.name)},
+        live=dict(sorted(versions.items())),
     )
 
 

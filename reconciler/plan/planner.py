@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -62,6 +63,13 @@ def same_run(recorded: str | None, record: str) -> bool:
     )
 
 
+def handed_over(workflows: list[LiveWorkflow]) -> Iterator[LiveWorkflow]:
+    """The workflows, emptying the list as they are read: the caller keeps none of them alive."""
+    workflows.reverse()
+    while workflows:
+        yield workflows.pop()
+
+
 def _parse_record(text: str | None) -> dict[str, Any] | None:
     try:
         value = json.loads(text) if text else None
@@ -72,14 +80,15 @@ def _parse_record(text: str | None) -> dict[str, Any] | None:
 
 def plan(
     desired: Sequence[DesiredWorkflow],
-    live: Sequence[LiveWorkflow],
+    live: Iterable[LiveWorkflow],
     *,
     instance: str,
     prune: bool = False,
     max_prune_percent: float = 20.0,
     salt: Callable[[], str] = new_salt,
 ) -> Plan:
-    """The plan that makes ``live`` match ``desired``; ``live`` is the managed set plus adoptees.
+    """The plan that makes ``live`` match ``desired``; ``live`` is the managed set plus adoptees
+    (read once; pass ``handed_over(workflows)`` to let each go as soon as it is planned).
 
     With ``prune``, managed workflows whose manifest is gone are archived, unless protected;
     pruning that would archive every managed workflow, or more than ``max_prune_percent`` of
@@ -91,7 +100,7 @@ def plan(
 
 def _plan(
     desired: Sequence[DesiredWorkflow],
-    live: Sequence[LiveWorkflow],
+    live: Iterable[LiveWorkflow],
     instance: str,
     prune: bool,
     max_prune_percent: float,
@@ -100,7 +109,7 @@ def _plan(
     by_name = {workflow.name: workflow for workflow in live}
     managed: dict[str, LiveWorkflow] = {}
     notes: list[str] = []
-    for workflow in sorted(live, key=lambda w: w.name):
+    for workflow in sorted(by_name.values(), key=lambda w: w.name):
         if workflow.labels.get(INSTANCE_LABEL) != instance:
             continue
         manifest = workflow.labels.get(MANIFEST_LABEL, "")
@@ -112,17 +121,24 @@ def _plan(
             continue
         managed[manifest] = workflow
 
-    items = []
-    for item in desired:
-        current = managed.get(item.name) or by_name.get(item.compiled.name)
-        items.append(_plan_one(item, current, instance=instance, salt=salt))
-
     wanted = {item.name for item in desired}
     orphans = [w for name, w in sorted(managed.items()) if name not in wanted]
+    managed_count = len(managed)
+    # Each live workflow is let go once no manifest left can look it up: at 10,000 workflows,
+    # the listing (tens of megabytes) shrinks as the plan grows, when the caller hands it over.
+    lookups = Counter(item.compiled.name for item in desired)
+    items = []
+    for item in desired:
+        current = managed.pop(item.name, None) or by_name.get(item.compiled.name)
+        items.append(_plan_one(item, current, instance=instance, salt=salt))
+        lookups[item.compiled.name] -= 1
+        if current is not None and not lookups[current.name]:
+            by_name.pop(current.name, None)
+
     protected = [w for w in orphans if w.annotations.get(PROTECT_ANNOTATION) == "true"]
     doomed = [w for w in orphans if w not in protected]
     if prune:
-        _check_prune(len(doomed), len(managed), max_prune_percent)
+        _check_prune(len(doomed), managed_count, max_prune_percent)
         items += [_archive(workflow) for workflow in doomed]
         if protected:
             names = ", ".join(w.name for w in protected)

@@ -182,3 +182,24 @@ def test_the_cli_caches_under_the_state_dir_unless_turned_off(
     assert cli.main(["validate", str(tmp_path / "a.yaml")]) == 0
     assert len(list((tmp_path / "state" / "cache" / "manifests").glob("*.json"))) == 1
     assert capsys.readouterr().out.count("Valid: 1 manifest in 1 file") == 2
+
+
+def test_a_missing_variable_in_a_cached_file_is_reported_at_its_line(
+    tmp_path: Path, cache: ManifestCache
+) -> None:
+    write(tmp_path / "a.yaml", "a")
+    read_desired([tmp_path], instance="ci", environ=dict(os.environ), cache=cache)
+    again = ManifestCache(cache.directory)
+    with pytest.raises(ManifestError) as caught:
+        read_desired([tmp_path], instance="ci", environ={}, cache=again)
+    assert again.hits == 1
+    [problem] = caught.value.problems
+    assert (problem.line, problem.path) == (7, "spec.object_store.s3.secret_key")
+    assert "RECONCILER_CANARY_SECRET is not set" in problem.message
+
+
+def test_valid_manifests_keep_only_the_position_of_their_name(tmp_path: Path) -> None:
+    [loaded] = load_manifests([write(tmp_path / "a.yaml", "a")])
+    assert dict(loaded.source.values) == {("metadata", "name"): loaded.source.position(("metadata", "name"))}
+    [exact] = load_manifests([tmp_path / "a.yaml"], exact_positions=True)
+    assert exact.source.position(("spec", "assets", "object_key")).line == 8

@@ -19,7 +19,7 @@ from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL
 from reconciler.packages.spec import cloud_source
 from reconciler.plan.model import Action, FieldChange, Plan
 from reconciler.plan.normalise import CREDENTIAL_DIGEST_ANNOTATION, LAST_RUN_ANNOTATION
-from reconciler.plan.planner import PlanningError, plan, run_record
+from reconciler.plan.planner import PlanningError, handed_over, plan, run_record
 from tests.helpers import EXAMPLES
 from tests.plan.simulate import (
     ENVIRON,
@@ -224,6 +224,9 @@ def test_property_examples_plan_after_apply_has_no_changes(
 
     assert not again.has_changes
     assert {item.actions for item in again.items} == {(Action.NOOP,)}
+    handed = list(live)
+    assert plan(desired, handed_over(handed), instance=INSTANCE) == again
+    assert handed == []  # emptied: the planner alone held the workflows, and let each go
 
 
 def _argo_empty_defaults(source: dict[str, Any]) -> None:
