@@ -85,7 +85,18 @@ def _str_dict(value: Any) -> dict[str, str]:
     return {str(k): v if isinstance(v, str) else ("" if v is None else str(v)) for k, v in value.items()}
 
 
+def _json_object(value: Any) -> dict[str, Any]:
+    """A JSON object as decoded, kept as it is: pydantic would copy it key by key (for 10,000
+    listed workflows, twice each)."""
+    if type(value) is dict:
+        return value
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise ValueError("expected a JSON object")
+
+
 Timestamp = Annotated[datetime | None, BeforeValidator(_lenient_timestamp)]
+JsonObject = Annotated[dict[str, Any], PlainValidator(_json_object)]
 StrMap = Annotated[dict[str, str], PlainValidator(_str_dict)]
 
 
@@ -105,8 +116,8 @@ class LiveWorkflow(BaseModel):
     resource_version: str | None = None
     creation_timestamp: Timestamp = None
     uid: str | None = None
-    spec: dict[str, Any] = Field(default_factory=dict)
-    raw: dict[str, Any] = Field(default_factory=dict, repr=False)
+    spec: JsonObject = Field(default_factory=dict)
+    raw: JsonObject = Field(default_factory=dict, repr=False)
     """The ``_source`` document as received, minus any ``payload``."""
 
     @classmethod

@@ -28,12 +28,18 @@ def parameter_values(spec: Mapping[str, Any]) -> dict[str, Any]:
     for task in tasks(spec):
         for parameter in parameters(task):
             name = parameter.get("name")
-            if (name if type(name) is str else str(name)) not in values:
-                values[name if type(name) is str else str(name)] = parameter.get("value")
+            if type(name) is not str:
+                name = str(name)
+            if name not in values:
+                values[name] = parameter.get("value")
     return values
 
 
 def cloud_source(spec: Mapping[str, Any]) -> str | None:
     """The ``cloud_source`` parameter: a credential id once the server has stored the credential."""
-    value = parameter_values(spec).get("cloud_source")
-    return value if isinstance(value, str) else None
+    for task in tasks(spec):
+        for parameter in parameters(task):
+            if parameter.get("name") == "cloud_source":  # the first one, as in parameter_values
+                value = parameter.get("value")
+                return value if isinstance(value, str) else None
+    return None
