@@ -273,6 +273,7 @@ def reconciler_scenario(
             "failures": out.get("failures", []),
             "process_seconds": elapsed,
             "imports": out.get("imports"),
+            "teardown": out.get("teardown"),
             "rss": out.get("rss_mb_after"),
             "statuses": counts["by_endpoint_status"],
         },
