@@ -165,14 +165,10 @@ def _load_files(
             loaded.extend(_from_cache(document, str(file)) for document in cached)
             continue
         yaml = yaml or _yaml()
-        file_manifests, file_problems = load_text(text, str(file), yaml=yaml)
+        file_manifests, file_problems = load_text(text, str(file), yaml=yaml, exact_positions=not slim)
         problems.extend(file_problems)
-        if slim or (cache is not None and not file_problems):
-            documents = [_to_cache(item) for item in file_manifests]
-            if cache is not None and not file_problems:
-                cache.put(content, documents)
-            if slim:
-                file_manifests = [_from_cache(document, str(file)) for document in documents]
+        if cache is not None and not file_problems:
+            cache.put(content, [_to_cache(item) for item in file_manifests])
         loaded.extend(file_manifests)
     problems.extend(_cross_manifest_problems(loaded))
     return loaded, problems
@@ -226,9 +222,14 @@ def _yaml() -> YAML:
 
 
 def load_text(
-    text: str, file: str, *, yaml: YAML | None = None
+    text: str, file: str, *, yaml: YAML | None = None, exact_positions: bool = True
 ) -> tuple[list[LoadedManifest], list[Problem]]:
-    """Load every document of one YAML text; never raises for bad input."""
+    """Load every document of one YAML text; never raises for bad input.
+
+    Without ``exact_positions``, a valid manifest keeps only the position of its name, and a
+    document is first built without noting positions at all: only one with a problem is built
+    again, position by position, to say where.
+    """
     loaded: list[LoadedManifest] = []
     problems: list[Problem] = []
     yaml = yaml or _yaml()
@@ -246,6 +247,13 @@ def load_text(
     for index, node in enumerate(documents):
         if node is None:
             continue
+        if not exact_positions:
+            quick = _DocumentBuilder(file, index, yaml, track=False)
+            manifest = _valid_or_none(quick.build(node))
+            where = _name_position(node) if manifest is not None and not quick.problems else None
+            if manifest is not None and where is not None:
+                loaded.append(LoadedManifest(manifest, SourceMap(file, index, {_NAME: where}, {})))
+                continue
         builder = _DocumentBuilder(file, index, yaml)
         data = builder.build(node)
         source = SourceMap(file, index, builder.values, builder.keys)
@@ -275,6 +283,7 @@ class _DocumentBuilder:
     file: str
     document: int
     _scalar_yaml: YAML  # constructs scalars by YAML 1.2 rules
+    track: bool = True  # remember where each value and key stands (for messages)
     values: dict[FieldPath, Position] = field(default_factory=dict)
     keys: dict[FieldPath, Position] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
@@ -296,7 +305,8 @@ class _DocumentBuilder:
         self._nodes += 1
         if self._nodes > _MAX_NODES:
             raise _TooLarge
-        self.values.setdefault(path, self._mark(node))
+        if self.track:
+            self.values.setdefault(path, self._mark(node))
         if id(node) in active:
             self._add(path, "recursive YAML alias")
             return None
@@ -321,7 +331,7 @@ class _DocumentBuilder:
                     else:
                         self._add(path, "a merge key (<<) takes a mapping or a list of mappings")
                 continue
-            key_position = self._mark(key_node)
+            key_position = self._mark(key_node) if self.track else _NOWHERE
             if not isinstance(key_node, ScalarNode) or _tag(key_node) != "tag:yaml.org,2002:str":
                 self.problems.append(
                     Problem(
@@ -348,7 +358,8 @@ class _DocumentBuilder:
                 )
                 continue
             seen[key] = key_position
-            self.keys[child] = key_position
+            if self.track:
+                self.keys[child] = key_position
             result[key] = self._build(value_node, child, active)
         return result
 
@@ -384,7 +395,30 @@ class _TooLarge(Exception):
     pass
 
 
+_NOWHERE = Position(0, 0)
+
+
+def _name_position(document: Node) -> Position | None:
+    """Where ``metadata.name`` stands, if written out in place (not merged in with ``<<``)."""
+    node: Node | None = document
+    for key in ("metadata", "name"):
+        if not isinstance(node, MappingNode):
+            return None
+        node = next((v for k, v in node.value if isinstance(k, ScalarNode) and k.value == key), None)
+    return None if node is None else Position(node.start_mark.line + 1, node.start_mark.column + 1)
+
+
 # -- validation --
+
+
+def _valid_or_none(data: Any) -> AnyManifest | None:
+    """The manifest, if ``data`` is one without any problem; the messages come from _validate."""
+    if not isinstance(data, dict) or data.get("apiVersion") != API_VERSION or data.get("kind") not in KINDS:
+        return None
+    try:
+        return MANIFEST_MODELS[data["kind"]].model_validate(data)
+    except ValidationError:
+        return None
 
 
 def _validate(data: Any, source: SourceMap) -> tuple[AnyManifest | None, list[Problem]]:

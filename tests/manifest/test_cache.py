@@ -203,3 +203,22 @@ def test_valid_manifests_keep_only_the_position_of_their_name(tmp_path: Path) ->
     assert dict(loaded.source.values) == {("metadata", "name"): loaded.source.position(("metadata", "name"))}
     [exact] = load_manifests([tmp_path / "a.yaml"], exact_positions=True)
     assert exact.source.position(("spec", "assets", "object_key")).line == 8
+
+
+def test_the_quick_path_and_the_exact_path_load_the_same_manifests(tmp_path: Path) -> None:
+    merged = tmp_path / "merged.yaml"
+    merged.write_text(
+        "base: &meta {name: merged}\n"
+        "---\n"
+        "apiVersion: reconciler/v1\nkind: AssetImport\n"
+        "metadata: {<<: {name: from-merge}}\n"
+        "spec:\n  object_store: {}\n  assets: {prefix: /p, object_key: a.csv}\n"
+    )
+    quick = load_manifests([EXAMPLES])
+    exact = load_manifests([EXAMPLES], exact_positions=True)
+    assert [(m.manifest, m.location) for m in quick] == [(m.manifest, m.location) for m in exact]
+    with pytest.raises(ManifestError):  # the first document is not a manifest
+        load_manifests([merged])
+    merged.write_text(merged.read_text().split("---\n", 1)[1])
+    [loaded] = load_manifests([merged])  # the name merged in: found by the exact path
+    assert (loaded.name, loaded.location) == ("from-merge", f"{merged}:3")
