@@ -185,9 +185,12 @@ def _to_cache(item: LoadedManifest) -> CachedDocument:
 
 
 def _from_cache(document: CachedDocument, file: str) -> LoadedManifest:
+    return _kept(document.manifest, file, document.document, Position(document.line, document.column))
+
+
+def _kept(manifest: AnyManifest, file: str, document: int, name: Position) -> LoadedManifest:
     """A valid manifest as kept: with the position of its name only."""
-    name = {_NAME: Position(document.line, document.column)}
-    return LoadedManifest(document.manifest, SourceMap(file, document.document, name, {}))
+    return LoadedManifest(manifest, SourceMap(file, document, {_NAME: name}, {}))
 
 
 class _OneVersionResolver(VersionedResolver):
@@ -249,10 +252,10 @@ def load_text(
             continue
         if not exact_positions:
             quick = _DocumentBuilder(file, index, yaml, track=False)
-            manifest = _valid_or_none(quick.build(node))
+            manifest, _ = _validate(quick.build(node), SourceMap(file, index, {}, {}))
             where = _name_position(node) if manifest is not None and not quick.problems else None
             if manifest is not None and where is not None:
-                loaded.append(LoadedManifest(manifest, SourceMap(file, index, {_NAME: where}, {})))
+                loaded.append(_kept(manifest, file, index, where))
                 continue
         builder = _DocumentBuilder(file, index, yaml)
         data = builder.build(node)
@@ -409,16 +412,6 @@ def _name_position(document: Node) -> Position | None:
 
 
 # -- validation --
-
-
-def _valid_or_none(data: Any) -> AnyManifest | None:
-    """The manifest, if ``data`` is one without any problem; the messages come from _validate."""
-    if not isinstance(data, dict) or data.get("apiVersion") != API_VERSION or data.get("kind") not in KINDS:
-        return None
-    try:
-        return MANIFEST_MODELS[data["kind"]].model_validate(data)
-    except ValidationError:
-        return None
 
 
 def _validate(data: Any, source: SourceMap) -> tuple[AnyManifest | None, list[Problem]]:

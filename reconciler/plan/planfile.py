@@ -50,8 +50,8 @@ class Fingerprints:
 
 
 def resource_versions(live: Iterable[LiveWorkflow]) -> dict[str, str | None]:
-    """Name -> resourceVersion of each live workflow, sorted by name: a plan's view of the tenant."""
-    return {w.name: w.resource_version for w in sorted(live, key=lambda w: w.name)}
+    """Name -> resourceVersion of each live workflow: a plan's view of the tenant."""
+    return {w.name: w.resource_version for w in live}
 
 
 def fingerprints(
