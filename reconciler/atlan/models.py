@@ -43,20 +43,6 @@ def _lenient_timestamp(value: Any) -> Any:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
-def _interned(value: Any) -> Any:
-    """A map of strings with each string interned, or ``value`` itself if it is not one.
-
-    The workflows of one listing repeat the same few hundred label and annotation strings; at
-    10,000 workflows, sharing them saves tens of megabytes.
-    """
-    if type(value) is not dict:
-        return value
-    try:
-        return {intern(k): intern(v) for k, v in value.items()}
-    except TypeError:  # not all strings: left to _str_dict
-        return value
-
-
 def _intern_parameters(spec: Mapping[str, Any]) -> None:
     """Intern the task parameters' names and string values in place (equal strings, one object):
     every workflow of a package repeats them."""
@@ -71,18 +57,16 @@ def _intern_parameters(spec: Mapping[str, Any]) -> None:
 
 
 def _str_dict(value: Any) -> dict[str, str]:
-    """Labels and annotations as ``dict[str, str]``; a null map is empty, scalars become strings."""
+    """Labels and annotations as ``dict[str, str]`` (a null map is empty, scalars become strings),
+    each string interned: the workflows of one listing repeat the same few hundred, and at
+    10,000 workflows sharing them saves tens of megabytes."""
     if value is None:
         return {}
     if not isinstance(value, Mapping):
         raise ValueError("expected a map of strings")
-    if type(value) is dict:
-        for key, item in value.items():
-            if type(key) is not str or type(item) is not str:
-                break
-        else:
-            return value  # already clean (the usual case): kept, not copied
-    return {str(k): v if isinstance(v, str) else ("" if v is None else str(v)) for k, v in value.items()}
+    return {
+        intern(str(k)): intern(v if type(v) is str else "" if v is None else str(v)) for k, v in value.items()
+    }
 
 
 def _json_object(value: Any) -> dict[str, Any]:
@@ -127,15 +111,12 @@ class LiveWorkflow(BaseModel):
         spec = _mapping(source.get("spec"))
         _intern_parameters(spec)
         raw = {key: value for key, value in source.items() if key != "payload"}
-        labels, annotations = _interned(metadata.get("labels")), _interned(metadata.get("annotations"))
-        if isinstance(raw.get("metadata"), dict):  # one copy of each map, shared with the fields
-            raw["metadata"] = {**metadata, "labels": labels, "annotations": annotations}
-        return cls.model_validate(
+        workflow = cls.model_validate(
             {
                 "name": metadata.get("name"),
                 "namespace": metadata.get("namespace") or "default",
-                "labels": labels,
-                "annotations": annotations,
+                "labels": metadata.get("labels"),
+                "annotations": metadata.get("annotations"),
                 "resource_version": metadata.get("resourceVersion"),
                 "creation_timestamp": metadata.get("creationTimestamp"),
                 "uid": metadata.get("uid"),
@@ -143,6 +124,11 @@ class LiveWorkflow(BaseModel):
                 "raw": raw,
             }
         )
+        if isinstance(raw.get("metadata"), dict):
+            # One copy of each map, shared with the fields, wherever it is the same as received.
+            same = {key: getattr(workflow, key) for key in ("labels", "annotations")}
+            raw["metadata"] = {**metadata, **{k: v for k, v in same.items() if v == metadata.get(k)}}
+        return workflow
 
 
 class LiveRun(BaseModel):
