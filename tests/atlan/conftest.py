@@ -17,6 +17,9 @@ from reconciler.atlan import queries as q
 
 BASE_URL = "https://tenant.example.com"
 API_KEY = "key-5d1e8a0b-do-not-print-me"
+NAME = "csa-asset-import-1684500411"  # a workflow the tests ask for by name
+SEARCH = "POST workflows/indexsearch"
+MakeClient = Callable[..., AtlanWorkflowClient]  # the make_client fixture
 TOKEN_WHOAMI = {"username": "svc", "roles": [{"name": "$api-token-default-access"}]}
 MEMBER_WHOAMI = {"username": "jdoe", "roles": [{"name": "$member"}]}
 

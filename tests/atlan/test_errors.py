@@ -23,13 +23,19 @@ from reconciler.errors import (
     SettingsError,
     TransportError,
 )
-from tests.atlan.conftest import API_KEY, BASE_URL, Server, reply, search_reply, workflow_source
+from tests.atlan.conftest import (
+    API_KEY,
+    BASE_URL,
+    NAME,
+    SEARCH,
+    MakeClient,
+    Server,
+    reply,
+    search_reply,
+    workflow_source,
+)
 
 pytestmark = pytest.mark.anyio
-
-MakeClient = Callable[..., AtlanWorkflowClient]
-NAME = "csa-asset-import-1684500411"
-SEARCH = "POST workflows/indexsearch"
 
 
 @pytest.mark.parametrize(

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 import pytest
 
-from reconciler.atlan import AtlanWorkflowClient, RateLimit, TokenBucket
-from tests.atlan.conftest import FakeTime, Server, search_reply
+from reconciler.atlan import RateLimit, TokenBucket
+from tests.atlan.conftest import FakeTime, MakeClient, Server, search_reply
 
 pytestmark = pytest.mark.anyio
-
-MakeClient = Callable[..., AtlanWorkflowClient]
 
 
 @pytest.mark.parametrize(

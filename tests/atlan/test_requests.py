@@ -6,7 +6,6 @@ import asyncio
 import json
 import platform
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -16,7 +15,9 @@ from reconciler.atlan import AtlanWorkflowClient
 from reconciler.packages.identity import INSTANCE_LABEL
 from tests.atlan.conftest import (
     MEMBER_WHOAMI,
+    NAME,
     TOKEN_WHOAMI,
+    MakeClient,
     Server,
     reply,
     run_source,
@@ -26,9 +27,6 @@ from tests.atlan.conftest import (
 from tests.helpers import FIXTURES
 
 pytestmark = pytest.mark.anyio
-
-MakeClient = Callable[..., AtlanWorkflowClient]
-NAME = "csa-asset-import-1684500411"
 
 
 def captured(call: str, file: str = "pyatlan-10.0.0-api-token-user.json") -> list[dict[str, Any]]:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 import httpx
 import pytest
 
-from reconciler.atlan import AtlanWorkflowClient, RateLimit, RetryPolicy
+from reconciler.atlan import RateLimit, RetryPolicy
 from reconciler.atlan.retry import parse_retry_after
 from reconciler.errors import (
     ApiError,
@@ -21,13 +20,9 @@ from reconciler.errors import (
     ServerError,
     TransportError,
 )
-from tests.atlan.conftest import FakeTime, Server, reply, search_reply
+from tests.atlan.conftest import NAME, SEARCH, FakeTime, MakeClient, Server, reply, search_reply
 
 pytestmark = pytest.mark.anyio
-
-MakeClient = Callable[..., AtlanWorkflowClient]
-SEARCH = "POST workflows/indexsearch"
-NAME = "csa-asset-import-1684500411"
 
 
 def retry_lines(caplog: pytest.LogCaptureFixture) -> list[str]:

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from reconciler.atlan import AtlanWorkflowClient
 from reconciler.atlan import queries as q
 from reconciler.errors import ApiError
-from tests.atlan.conftest import Index, Server, run_source, search_reply, workflow_source
+from tests.atlan.conftest import Index, MakeClient, Server, run_source, search_reply, workflow_source
 
 pytestmark = pytest.mark.anyio
 
-MakeClient = Callable[..., AtlanWorkflowClient]
 MATCH_ALL: dict[str, Any] = {"bool": {"filter": []}}
 
 

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
-from reconciler.atlan import AtlanWorkflowClient, RetryPolicy
+from reconciler.atlan import RetryPolicy
 from reconciler.errors import ConflictError, OutcomeUnknownError, ServerError, TransportError
 from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL
-from tests.atlan.conftest import Server, reply, run_source, search_reply, workflow_source
+from tests.atlan.conftest import NAME, MakeClient, Server, reply, run_source, search_reply, workflow_source
 
 pytestmark = pytest.mark.anyio
 
-MakeClient = Callable[..., AtlanWorkflowClient]
-NAME = "csa-asset-import-1684500411"
 OURS = {INSTANCE_LABEL: "prod", MANIFEST_LABEL: "snowflake-assets", "team": "data"}
 BODY: dict[str, Any] = {
     "metadata": {"name": NAME, "namespace": "default", "labels": OURS},
