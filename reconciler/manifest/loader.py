@@ -201,6 +201,10 @@ class _OneVersionResolver(VersionedResolver):
     _version: Any = None
     _resolvers: Any = None
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._tags: dict[str, Any] = {}
+
     @property
     def processing_version(self) -> Any:
         if self._version is None:
@@ -213,6 +217,19 @@ class _OneVersionResolver(VersionedResolver):
         if self._resolvers is None:
             self._resolvers = VersionedResolver.versioned_resolver.fget(self)  # type: ignore[attr-defined]
         return self._resolvers
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        # A plain scalar's tag depends on its text alone, and manifests repeat the same keys and
+        # values: resolve each text once per load. The shared Tag also decodes its name once
+        # (ruamel makes a new Tag per scalar and decodes each, character by character).
+        if kind is not ScalarNode or not implicit[0] or self.yaml_path_resolvers:
+            return super().resolve(kind, value, implicit)
+        tag = self._tags.get(value)
+        if tag is None:
+            if len(self._tags) >= _MAX_NODES:
+                self._tags.clear()
+            tag = self._tags[value] = super().resolve(kind, value, implicit)
+        return tag
 
 
 def _yaml() -> YAML:
@@ -310,6 +327,8 @@ class _DocumentBuilder:
             raise _TooLarge
         if self.track:
             self.values.setdefault(path, self._mark(node))
+        if isinstance(node, ScalarNode):  # most nodes, and never part of a cycle
+            return self._scalar(node, path)
         if id(node) in active:
             self._add(path, "recursive YAML alias")
             return None
@@ -324,7 +343,8 @@ class _DocumentBuilder:
         result: dict[str, Any] = {}
         seen: dict[str, Position] = {}
         for key_node, value_node in node.value:
-            if _tag(key_node) == "tag:yaml.org,2002:merge":
+            key_tag = _tag(key_node)
+            if key_tag == "tag:yaml.org,2002:merge":
                 merged = self._build(value_node, path, active)
                 sources = merged if isinstance(merged, list) else [merged]
                 for source in sources:
@@ -335,7 +355,7 @@ class _DocumentBuilder:
                         self._add(path, "a merge key (<<) takes a mapping or a list of mappings")
                 continue
             key_position = self._mark(key_node) if self.track else _NOWHERE
-            if not isinstance(key_node, ScalarNode) or _tag(key_node) != "tag:yaml.org,2002:str":
+            if not isinstance(key_node, ScalarNode) or key_tag != "tag:yaml.org,2002:str":
                 self.problems.append(
                     Problem(
                         self.file,
@@ -372,22 +392,30 @@ class _DocumentBuilder:
             return str(node.value)
         if tag == "tag:yaml.org,2002:str":
             return str(node.value)
+        known = _CONSTRUCTED.get((tag, node.value), _UNSEEN)
+        if known is not _UNSEEN:
+            return known
         try:
             value = self._scalar_yaml.constructor.construct_object(node, deep=True)
         except (YAMLError, ValueError, TypeError) as exc:
             self._add(path, f"cannot read value: {exc}")
             return None
         # ruamel may return subclasses (ScalarFloat, ...); the models want plain types.
+        plain: bool | int | float | str | None
         if isinstance(value, bool) or value is None:
-            return value
-        if isinstance(value, int):
-            return int(value)
-        if isinstance(value, float):
-            return float(value)
-        if isinstance(value, str):
-            return str(value)
-        self._add(path, f"unsupported YAML type {tag}")
-        return None
+            plain = value
+        elif isinstance(value, int):
+            plain = int(value)
+        elif isinstance(value, float):
+            plain = float(value)
+        elif isinstance(value, str):
+            plain = str(value)
+        else:
+            self._add(path, f"unsupported YAML type {tag}")
+            return None
+        if len(_CONSTRUCTED) < _MAX_CONSTRUCTED:
+            _CONSTRUCTED[tag, node.value] = plain
+        return plain
 
     def _add(self, path: FieldPath, message: str) -> None:
         where = self.values.get(path, Position(1, 1))
@@ -396,6 +424,13 @@ class _DocumentBuilder:
 
 class _TooLarge(Exception):
     pass
+
+
+# Typed scalars by (tag, text), constructed once: manifests repeat the same few (true, 20, ...),
+# and ruamel's constructor is slow. Only immutable values (bool, int, float, str, None) are kept.
+_CONSTRUCTED: dict[tuple[str, str], Any] = {}
+_MAX_CONSTRUCTED = 10_000
+_UNSEEN = object()
 
 
 _NOWHERE = Position(0, 0)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import io
+import math
+from datetime import date
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 
 from reconciler.errors import Problem
-from reconciler.manifest.loader import LoadedManifest, load_text
+from reconciler.manifest.loader import LoadedManifest, _DocumentBuilder, _yaml, load_text
 from reconciler.packages.compiler import UnresolvedReferenceError, compile_workflow
 from tests.helpers import EXAMPLES
 
@@ -104,3 +107,65 @@ def test_random_text_loads_or_reports(text: str) -> None:
 @given(values)
 def test_random_yaml_documents_load_or_report(document: Any) -> None:
     _check(_dump(document))
+
+
+PLAIN_SCALARS = st.one_of(
+    st.sampled_from(
+        [
+            "true",
+            "False",
+            "yes",
+            "~",
+            "null",
+            "0x1F",
+            "0o17",
+            "1_000",
+            "-0",
+            "+7",
+            "1e3",
+            ".inf",
+            "-.NaN",
+            "2026-11-21",
+            "2026-11-21T10:00:00Z",
+            "20",
+            "upsert",
+            "t0",
+            "0.5",
+            "''",
+            "'true'",
+            '"20"',
+        ]
+    ),
+    # Printable text without YAML's indicators (anchors, tags, flow, comments): plain scalars.
+    st.text(
+        st.characters(min_codepoint=0x20, max_codepoint=0x7E, exclude_characters="&*!|>%@`#{}[],:?"),
+        min_size=1,
+        max_size=10,
+    ),
+)
+
+
+def _same(ours: Any, reference: Any) -> bool:
+    if isinstance(reference, date):  # timestamps stay strings in manifests
+        return isinstance(ours, str)
+    if isinstance(reference, float) and math.isnan(reference):
+        return isinstance(ours, float) and math.isnan(ours)
+    return type(ours) is type(reference) and ours == reference
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(PLAIN_SCALARS, min_size=1, max_size=4))
+def test_scalars_are_typed_as_ruamel_types_them_whatever_was_seen_before(texts: list[str]) -> None:
+    """The loader resolves each scalar text's tag and value once and reuses them: a text must come
+    out typed as ruamel's own pure-Python loader types it, on first sight and after."""
+    text = "".join(f"k{i}: {scalar}\n" for i, scalar in enumerate(texts * 2))
+    try:
+        reference = YAML(typ="safe", pure=True).load(text)
+    except YAMLError:
+        assume(False)
+    yaml = _yaml()
+    for _ in range(2):
+        (node,) = yaml.compose_all(text)
+        ours = _DocumentBuilder("m.yaml", 0, yaml, track=False).build(node)
+        assert set(ours) == set(reference)
+        assert all(_same(ours[key], reference[key]) for key in reference), (ours, reference)
