@@ -9,25 +9,46 @@ from pathlib import Path
 from reconciler.collector import collector_paused
 from reconciler.errors import ManifestError
 from reconciler.manifest.cache import ManifestCache
-from reconciler.manifest.loader import AnyManifest, LoadedManifest, load_manifests
+from reconciler.manifest.loader import LoadedManifest, load_manifests
 from reconciler.packages.compiler import CompiledWorkflow, compile_all
 from reconciler.redaction import SECRETS
 
 
 @dataclass(frozen=True, slots=True)
 class DesiredWorkflow:
-    """One manifest and the workflow request it compiles to."""
+    """One wanted workflow: the request its manifest compiles to, and the few manifest fields
+    that planning, applying and drift go by.
 
-    loaded: LoadedManifest
+    The validated manifest itself is let go once compiled: at 10,000 manifests its models take
+    about 50 MB, and nothing after compiling reads more of it than this.
+    """
+
+    name: str
+    kind: str
+    file: str  # the manifest file it was read from
     compiled: CompiledWorkflow
+    run_policy: str = "on-change"
+    run_token: str | None = None
+    depends_on: tuple[str, ...] = ()
+    adopt: str | None = None  # the unmanaged workflow to take over
+    ignore: tuple[str, ...] = ()  # JSON pointers left to the live value
+    drift_ignore: tuple[str, ...] = ()  # JSON pointers whose drift is not reported
 
-    @property
-    def manifest(self) -> AnyManifest:
-        return self.loaded.manifest
-
-    @property
-    def name(self) -> str:
-        return self.loaded.name
+    @classmethod
+    def of(cls, loaded: LoadedManifest, compiled: CompiledWorkflow) -> DesiredWorkflow:
+        spec = loaded.manifest.spec
+        return cls(
+            name=loaded.name,
+            kind=loaded.kind,
+            file=loaded.source.file,
+            compiled=compiled,
+            run_policy=spec.run.policy,
+            run_token=spec.run.token,
+            depends_on=tuple(spec.depends_on),
+            adopt=spec.adopt,
+            ignore=tuple(spec.ignore),
+            drift_ignore=tuple(spec.drift_ignore),
+        )
 
 
 def read_desired(
@@ -53,4 +74,4 @@ def read_desired(
             raise
         for workflow in compiled:
             SECRETS.add(workflow.secrets)
-        return [DesiredWorkflow(item, workflow) for item, workflow in zip(loaded, compiled, strict=True)]
+        return [DesiredWorkflow.of(item, workflow) for item, workflow in zip(loaded, compiled, strict=True)]

@@ -96,10 +96,7 @@ def detect_drift(
     the credential is gone); it is compared with what apply last wrote (``reconciler.dev/credential``).
     """
     ignores = {
-        f"{d.manifest.kind}.{d.name}": [
-            parse_pointer(p) for p in (*d.manifest.spec.drift_ignore, *global_ignore)
-        ]
-        for d in desired
+        f"{d.kind}.{d.name}": [parse_pointer(p) for p in (*d.drift_ignore, *global_ignore)] for d in desired
     }
     everywhere = [parse_pointer(p) for p in global_ignore]
     findings: list[Finding] = []

@@ -45,7 +45,7 @@ async def read_live(
     """The managed set (one paged search by the instance label) plus any adoption targets."""
     live = await client.list_managed(instance)
     known = {workflow.name for workflow in live}
-    missing = [name for d in desired if (name := d.manifest.spec.adopt) and name not in known]
+    missing = [name for d in desired if (name := d.adopt) and name not in known]
     if missing:
         live += (await client.get_workflows(missing)).values()
     return live

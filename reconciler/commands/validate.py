@@ -8,27 +8,27 @@ from pathlib import Path
 
 from reconciler import console
 from reconciler.desired import read_desired
-from reconciler.manifest.loader import LoadedManifest, load_manifests
+from reconciler.manifest.loader import load_manifests
 from reconciler.settings import Settings
 
 
 def validate(paths: Sequence[Path], *, skip_env: bool, settings: Settings, environ: Mapping[str, str]) -> int:
     """Exit 0 with one summary line when valid; a ManifestError (exit 1) lists every problem."""
     if skip_env:
-        loaded: Sequence[LoadedManifest] = load_manifests(paths, cache=settings.manifest_cache())
-    else:
-        loaded = [
-            d.loaded
-            for d in read_desired(
-                paths, instance=settings.instance, environ=environ, cache=settings.manifest_cache()
-            )
+        found = [
+            (item.kind, item.source.file) for item in load_manifests(paths, cache=settings.manifest_cache())
         ]
-    kinds = Counter(item.kind for item in loaded)
-    files = len({item.source.file for item in loaded})
+    else:
+        desired = read_desired(
+            paths, instance=settings.instance, environ=environ, cache=settings.manifest_cache()
+        )
+        found = [(d.kind, d.file) for d in desired]
+    kinds = Counter(kind for kind, _ in found)
+    files = len({file for _, file in found})
     breakdown = ", ".join(f"{count} {kind}" for kind, count in sorted(kinds.items()))
-    noun = "manifest" if len(loaded) == 1 else "manifests"
+    noun = "manifest" if len(found) == 1 else "manifests"
     checked = " (environment references not checked)" if skip_env else ""
     console.out(
-        f"Valid: {len(loaded)} {noun} in {files} file{'s' if files != 1 else ''} ({breakdown}){checked}."
+        f"Valid: {len(found)} {noun} in {files} file{'s' if files != 1 else ''} ({breakdown}){checked}."
     )
     return 0

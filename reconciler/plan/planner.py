@@ -191,18 +191,17 @@ def _archive(workflow: LiveWorkflow) -> PlannedWorkflow:
 def _plan_one(
     item: DesiredWorkflow, live: LiveWorkflow | None, *, instance: str, salt: Callable[[], str]
 ) -> PlannedWorkflow:
-    manifest = item.manifest
     body = item.compiled.body
     after = workflow_view(body["metadata"], body["spec"])
     credential = body["payload"][0]["body"] if body["payload"] else None
-    record = run_record(body["spec"], manifest.spec.run.token)
-    policy = manifest.spec.run.policy
+    record = run_record(body["spec"], item.run_token)
+    policy = item.run_policy
     planned = partial(
         PlannedWorkflow,
-        address=f"{item.manifest.kind}.{item.name}",
-        kind=item.manifest.kind,
+        address=f"{item.kind}.{item.name}",
+        kind=item.kind,
         manifest=item.name,
-        depends_on=tuple(manifest.spec.depends_on),
+        depends_on=item.depends_on,
         run_record=record,
         run_policy=policy,
     )
@@ -214,8 +213,8 @@ def _plan_one(
         if policy != "never":
             annotations[LAST_RUN_ANNOTATION] = record
         reason = "not on the tenant" + ("; its first run starts with it" if policy != "never" else "")
-        if manifest.spec.adopt:
-            reason = f"workflow {manifest.spec.adopt} to adopt does not exist; creating it. " + reason
+        if item.adopt:
+            reason = f"workflow {item.adopt} to adopt does not exist; creating it. " + reason
         return planned(
             workflow=item.compiled.name,
             after=after,
@@ -232,7 +231,7 @@ def _plan_one(
             f"workflow {live.name} is managed by instance {owner!r}, not {instance!r}; "
             "it cannot be adopted or changed from here"
         )
-    if adopting and manifest.spec.adopt != live.name:
+    if adopting and item.adopt != live.name:
         raise PlanningError(
             f"workflow {live.name} already exists and is not managed by reconciler; "
             f"add `adopt: {live.name}` to manifest {item.name!r} to take it over"
@@ -242,7 +241,7 @@ def _plan_one(
     if "credential" not in before:
         # Not recorded (adopted, or made before it was): it cannot be compared, only written.
         after = {key: value for key, value in after.items() if key != "credential"}
-    ignored = [parse_pointer(pointer) for pointer in manifest.spec.ignore]
+    ignored = [parse_pointer(pointer) for pointer in item.ignore]
     keep_live = tuple((path, _lookup(before, path)) for path in ignored)
     after = _with_live_values(after, keep_live)
     if after == before:
