@@ -2,9 +2,10 @@
 
 Run by ``benchmarks/scale.py`` as ``python benchmarks/_driver.py plan|apply MANIFEST_DIR``, with
 the settings in the environment (ATLAN_BASE_URL, ATLAN_API_KEY, RECONCILER_*). It does what the
-CLI commands do, with the same functions (``read_desired``, ``target.connect``, ``read_live``,
-``plan``, ``apply_plan``, the text renderers), and reports the seconds each phase took, the
-apply outcomes and the process's peak RSS.
+CLI commands do, with the same functions (``desired_and_live``, ``plan_state``, ``apply_plan``,
+the text renderers), and reports the seconds each phase took (``read``: the manifests loaded
+while the live workflows are listed; ``diff``; ``apply``; ``render``), the apply outcomes and
+the process's peak RSS.
 """
 
 from __future__ import annotations
@@ -24,30 +25,21 @@ from _rss import peak_rss_mb  # noqa: E402  (this directory, as the script's own
 
 from reconciler.apply import apply_plan  # noqa: E402
 from reconciler.collector import freeze_after_pauses  # noqa: E402
-from reconciler.commands.plan import read_live  # noqa: E402
-from reconciler.desired import read_desired  # noqa: E402
-from reconciler.plan.planner import handed_over, plan  # noqa: E402
+from reconciler.commands.plan import desired_and_live, plan_state  # noqa: E402
 from reconciler.render.plan import render_text  # noqa: E402
 from reconciler.render.results import render_results_text  # noqa: E402
 from reconciler.settings import load_settings  # noqa: E402
-from reconciler.target import connect  # noqa: E402
 
 
 async def scenario(command: str, manifests: Path, phases: dict[str, float], out: dict[str, Any]) -> None:
     settings = load_settings()
     mark = time.perf_counter()
-    desired = read_desired(
-        [manifests], instance=settings.instance, environ=os.environ, cache=settings.manifest_cache()
-    )
-    phases["load"] = time.perf_counter() - mark
-    out["rss_mb_after"] = {"load": peak_rss_mb()}
-    async with connect(settings) as client:
+    async with desired_and_live(settings, [manifests], os.environ) as (client, desired, live):
+        # Manifests load in a worker thread while the listing is in flight, as in the CLI.
+        phases["read"] = time.perf_counter() - mark
+        out["rss_mb_after"] = {"read": peak_rss_mb()}
         mark = time.perf_counter()
-        live = await read_live(client, desired, settings.instance)
-        phases["list"] = time.perf_counter() - mark
-        out["rss_mb_after"]["list"] = peak_rss_mb()
-        mark = time.perf_counter()
-        result = plan(desired, handed_over(live), instance=settings.instance)  # as plan_with does
+        result, _ = plan_state(settings, desired, live)
         phases["diff"] = time.perf_counter() - mark
         out["rss_mb_after"]["diff"] = peak_rss_mb()
         mark = time.perf_counter()

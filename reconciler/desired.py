@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,3 +77,33 @@ def read_desired(
         for workflow in compiled:
             SECRETS.add(workflow.secrets)
         return [DesiredWorkflow.of(item, workflow) for item, workflow in zip(loaded, compiled, strict=True)]
+
+
+@asynccontextmanager
+async def reading_desired(
+    paths: Sequence[Path],
+    *,
+    instance: str,
+    environ: Mapping[str, str],
+    cache: ManifestCache | None = None,
+) -> AsyncIterator[asyncio.Future[list[DesiredWorkflow]]]:
+    """``read_desired`` in a worker thread, while the body talks to the tenant.
+
+    Loading waits on nothing and the listing waits on the network, so a plan takes about the
+    longer of the two instead of their sum. A problem in the manifests is still what the user
+    sees first, whatever the body met meanwhile (an unreachable tenant, a missing key), as when
+    manifests were read before anything else.
+    """
+    loading = asyncio.ensure_future(
+        asyncio.to_thread(read_desired, paths, instance=instance, environ=environ, cache=cache)
+    )
+    try:
+        yield loading
+    except BaseException:
+        await asyncio.wait([loading])  # a thread cannot be stopped: it is finishing anyway
+        error = None if loading.cancelled() else loading.exception()
+        if isinstance(error, ManifestError):
+            raise error from None
+        raise
+    await asyncio.wait([loading])
+    loading.result()  # an error of a load the body did not wait for is not lost

@@ -1,13 +1,24 @@
-"""The desired state keeps what planning needs of each manifest, not the manifest models."""
+"""The desired state: what it keeps of each manifest, and how it is read alongside the live state."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import threading
+from pathlib import Path
+from typing import Any
 
+import pytest
 from pydantic import BaseModel
 
-from reconciler.desired import read_desired
+from reconciler import cli
+from reconciler import desired as desired_module
+from reconciler.atlan import AtlanWorkflowClient, LiveWorkflow
+from reconciler.commands.plan import PruneOptions, plan_against_tenant
+from reconciler.desired import DesiredWorkflow, read_desired
 from reconciler.manifest.models import MANIFEST_MODELS
+from reconciler.plan.model import Action
+from reconciler.settings import load_settings
 from tests.helpers import EXAMPLES
 from tests.plan.simulate import ENVIRON
 
@@ -39,3 +50,63 @@ def _manifest_models() -> int:
     return sum(
         1 for o in gc.get_objects() if isinstance(o, BaseModel) and type(o) in MANIFEST_MODELS.values()
     )
+
+
+def test_the_listing_goes_out_while_the_manifests_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plan takes about the longer of loading and listing, not their sum: the search is sent
+    before the manifests are read (the load below waits for it, and would time out otherwise)."""
+    listing_sent = threading.Event()
+    list_managed = AtlanWorkflowClient.list_managed
+
+    async def listing(self: AtlanWorkflowClient, instance: str) -> list[LiveWorkflow]:
+        listing_sent.set()
+        return await list_managed(self, instance)
+
+    def slow_load(*args: Any, **kwargs: Any) -> list[DesiredWorkflow]:
+        assert listing_sent.wait(10), "the listing waited for the manifests"
+        return read_desired(*args, **kwargs)
+
+    monkeypatch.setattr(AtlanWorkflowClient, "list_managed", listing)
+    monkeypatch.setattr(desired_module, "read_desired", slow_load)
+    desired, result, _ = asyncio.run(
+        plan_against_tenant(load_settings(), [EXAMPLES], ENVIRON, PruneOptions())
+    )
+    assert listing_sent.is_set()
+    assert {item.manifest for item in result.items} == {d.name for d in desired}
+    assert all(item.actions == (Action.CREATE,) for item in result.items)
+
+
+@pytest.mark.parametrize(
+    "tenant",
+    [
+        {"ATLAN_BASE_URL": "http://127.0.0.1:9"},  # no API key: refused before any request
+        {"ATLAN_BASE_URL": "http://127.0.0.1:9", "ATLAN_API_KEY": "k", "RECONCILER_RETRIES": "0"},  # refused
+    ],
+)
+def test_a_problem_in_the_manifests_is_reported_before_the_tenants(
+    tenant: dict[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name, value in tenant.items():
+        monkeypatch.setenv(name, value)
+    (tmp_path / "bad.yaml").write_text(
+        "apiVersion: reconciler/v1\nkind: AssetImport\nmetadata: {name: x}\nspec: {}\n"
+    )
+    assert cli.main(["plan", str(tmp_path)]) == 1
+    _, err = capsys.readouterr()
+    assert f"{tmp_path / 'bad.yaml'}:4:7: spec: nothing to import" in err
+    assert "127.0.0.1" not in err
+    assert "ATLAN_API_KEY" not in err
+
+
+def test_the_tenants_error_is_reported_when_the_manifests_are_valid(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ATLAN_BASE_URL", "http://127.0.0.1:9")
+    for name, value in ENVIRON.items():
+        monkeypatch.setenv(name, value)
+    assert cli.main(["plan", str(EXAMPLES)]) == 1
+    _, err = capsys.readouterr()
+    assert "ATLAN_API_KEY is not set" in err

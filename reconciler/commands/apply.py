@@ -10,9 +10,9 @@ from pathlib import Path
 
 from reconciler import console
 from reconciler.apply import ApplyResult, WaitPolicy, apply_plan
-from reconciler.atlan import AtlanWorkflowClient
-from reconciler.commands.plan import PruneOptions, plan_with, read_live
-from reconciler.desired import DesiredWorkflow, read_desired
+from reconciler.atlan import LiveWorkflow
+from reconciler.commands.plan import PruneOptions, desired_and_live, plan_state
+from reconciler.desired import DesiredWorkflow
 from reconciler.errors import PlanFileError, ReconcilerError
 from reconciler.github import GitHubClient, GitHubContext, check_plan_against_review, write_step_summary
 from reconciler.manifest.loader import manifest_files
@@ -28,7 +28,6 @@ from reconciler.plan.planfile import (
 from reconciler.render.plan import plan_as_dict, render_markdown, render_text
 from reconciler.render.results import render_results_markdown, render_results_text
 from reconciler.settings import Settings
-from reconciler.target import connect
 
 
 def _confirm() -> bool:
@@ -38,15 +37,10 @@ def _confirm() -> bool:
     return sys.stdin.readline().strip() == "yes"
 
 
-async def _saved_plan(
-    client: AtlanWorkflowClient, settings: Settings, saved: PlanFile, desired: Sequence[DesiredWorkflow]
+def _saved_plan(
+    settings: Settings, saved: PlanFile, desired: Sequence[DesiredWorkflow], live: Sequence[LiveWorkflow]
 ) -> Plan:
     """The saved plan, if manifests, secrets and live workflows are still what it was made from."""
-    if saved.plan.instance != settings.instance:
-        raise PlanFileError(
-            f"the saved plan is for instance {saved.plan.instance!r}, not {settings.instance!r}"
-        )
-    live = await read_live(client, desired, settings.instance)
     files, _ = manifest_files([Path(p) for p in saved.paths])
     reasons = stale_reasons(saved, fingerprints(files, desired, resource_versions(live)), desired)
     if reasons:
@@ -81,7 +75,8 @@ def _check_reviewed_plan(github: GitHubOptions, result: Plan, instance: str) -> 
 
 async def _run(
     settings: Settings,
-    desired: Sequence[DesiredWorkflow],
+    paths: Sequence[Path],
+    environ: Mapping[str, str],
     *,
     saved: PlanFile | None,
     prune: PruneOptions,
@@ -90,11 +85,11 @@ async def _run(
     wait: WaitPolicy | None,
     github: GitHubOptions,
 ) -> tuple[Plan, ApplyResult | None]:
-    async with connect(settings) as client:
+    async with desired_and_live(settings, paths, environ) as (client, desired, live):
         if saved is not None:
-            result = await _saved_plan(client, settings, saved, desired)
+            result = _saved_plan(settings, saved, desired, live)
         else:
-            result, _ = await plan_with(client, settings, desired, prune)
+            result, _ = plan_state(settings, desired, live, prune)
         console.out(render_text(result, color=console.color_enabled()))
         _check_reviewed_plan(github, result, settings.instance)
         if not result.has_changes:
@@ -132,14 +127,16 @@ def apply_command(
     saved = load_plan_file(paths[0]) if len(paths) == 1 and is_plan_file(paths[0]) else None
     if saved is None and not auto_approve and not sys.stdin.isatty():
         raise ReconcilerError("stdin is not a terminal: pass --auto-approve to apply without confirmation")
+    if saved is not None and saved.plan.instance != settings.instance:
+        raise PlanFileError(
+            f"the saved plan is for instance {saved.plan.instance!r}, not {settings.instance!r}"
+        )
     sources = [Path(p) for p in saved.paths] if saved is not None else list(paths)
-    desired = read_desired(
-        sources, instance=settings.instance, environ=environ, cache=settings.manifest_cache()
-    )
     planned, result = asyncio.run(
         _run(
             settings,
-            desired,
+            sources,
+            environ,
             saved=saved,
             prune=prune,
             auto_approve=auto_approve,

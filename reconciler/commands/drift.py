@@ -9,8 +9,7 @@ from typing import Any
 
 from reconciler import console
 from reconciler.atlan import AtlanWorkflowClient, LiveWorkflow
-from reconciler.commands.plan import PlanFormat, read_live
-from reconciler.desired import DesiredWorkflow, read_desired
+from reconciler.commands.plan import PlanFormat, desired_and_live
 from reconciler.drift import DriftReport, detect_drift
 from reconciler.errors import ReconcilerError
 from reconciler.github import GitHubClient, GitHubContext, sync_drift_issue, write_step_summary
@@ -21,19 +20,22 @@ from reconciler.packages.spec import cloud_source
 from reconciler.plan.planner import plan
 from reconciler.render.drift import render_drift_json, render_drift_markdown, render_drift_text
 from reconciler.settings import Settings
-from reconciler.target import connect
 
 EXIT_DRIFT = 3
 
 
 async def detect(
-    settings: Settings, desired: Sequence[DesiredWorkflow], ignore: Sequence[str], *, credentials: bool
+    settings: Settings,
+    paths: Sequence[Path],
+    environ: Mapping[str, str],
+    ignore: Sequence[str],
+    *,
+    credentials: bool,
 ) -> DriftReport:
     """Two searches (the workflows, and the runs of all of them) and, with ``credentials``, one
     read of each recorded credential's metadata. Never a write."""
-    async with connect(settings) as client:
-        live = await read_live(client, desired, settings.instance)  # kept: its credentials are read
-        result = plan(desired, live, instance=settings.instance)
+    async with desired_and_live(settings, paths, environ) as (client, desired, live):
+        result = plan(desired, live, instance=settings.instance)  # live kept: its credentials are read
         ours = [w for w in live if w.labels.get(INSTANCE_LABEL) == settings.instance]
         runs = await client.runs_for([w.name for w in ours]) if ours else {}
         shown = await _credentials(client, ours, settings.parallelism) if credentials else {}
@@ -95,10 +97,7 @@ def drift_command(
     """Exit 3 when anything drifted or is unhealthy, 0 when clean (1 on errors, by the boundary)."""
     context = GitHubContext.from_environ(environ) if github_issue else None
     pointers = global_ignores(ignore, settings)
-    desired = read_desired(
-        paths, instance=settings.instance, environ=environ, cache=settings.manifest_cache()
-    )
-    report = asyncio.run(detect(settings, desired, pointers, credentials=check_credentials))
+    report = asyncio.run(detect(settings, paths, environ, pointers, credentials=check_credentials))
     console.out(render(report, output))
     if context is not None:
         markdown = render_drift_markdown(report)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
 from reconciler import console
 from reconciler.atlan import AtlanWorkflowClient, LiveWorkflow
-from reconciler.desired import DesiredWorkflow, read_desired
+from reconciler.desired import DesiredWorkflow, reading_desired
 from reconciler.github import (
     GitHubClient,
     GitHubContext,
@@ -43,7 +44,35 @@ async def read_live(
     client: AtlanWorkflowClient, desired: Sequence[DesiredWorkflow], instance: str
 ) -> list[LiveWorkflow]:
     """The managed set (one paged search by the instance label) plus any adoption targets."""
-    live = await client.list_managed(instance)
+    return await _with_adoption_targets(client, desired, await client.list_managed(instance))
+
+
+@asynccontextmanager
+async def desired_and_live(
+    settings: Settings, paths: Sequence[Path], environ: Mapping[str, str]
+) -> AsyncIterator[tuple[AtlanWorkflowClient, list[DesiredWorkflow], list[LiveWorkflow]]]:
+    """A client on the tenant, and the desired and live states, read at once: the managed set is
+    listed while the manifests load (see ``reading_desired``); adoption targets are read once the
+    manifests name them."""
+    async with (
+        reading_desired(
+            paths, instance=settings.instance, environ=environ, cache=settings.manifest_cache()
+        ) as loading,
+        connect(settings) as client,
+    ):
+        listing = asyncio.ensure_future(client.list_managed(settings.instance))
+        try:
+            desired = await loading
+        except BaseException:
+            listing.cancel()
+            await asyncio.gather(listing, return_exceptions=True)
+            raise
+        yield client, desired, await _with_adoption_targets(client, desired, await listing)
+
+
+async def _with_adoption_targets(
+    client: AtlanWorkflowClient, desired: Sequence[DesiredWorkflow], live: list[LiveWorkflow]
+) -> list[LiveWorkflow]:
     known = {workflow.name for workflow in live}
     missing = [name for d in desired if (name := d.adopt) and name not in known]
     if missing:
@@ -51,15 +80,14 @@ async def read_live(
     return live
 
 
-async def plan_with(
-    client: AtlanWorkflowClient,
+def plan_state(
     settings: Settings,
     desired: Sequence[DesiredWorkflow],
+    live: list[LiveWorkflow],
     prune: PruneOptions = PruneOptions(),
 ) -> tuple[Plan, dict[str, str | None]]:
-    """Read the live state through ``client`` and plan against it; also the resourceVersion of
-    each live workflow read (what a saved plan records)."""
-    live = await read_live(client, desired, settings.instance)
+    """The plan from the desired to the live state; also the resourceVersion of each live
+    workflow read (what a saved plan records). Takes ``live`` over: the list is emptied."""
     versions = resource_versions(live)
     result = plan(
         desired,
@@ -72,10 +100,13 @@ async def plan_with(
 
 
 async def plan_against_tenant(
-    settings: Settings, desired: Sequence[DesiredWorkflow], prune: PruneOptions
-) -> tuple[Plan, dict[str, str | None]]:
-    async with connect(settings) as client:
-        return await plan_with(client, settings, desired, prune)
+    settings: Settings, paths: Sequence[Path], environ: Mapping[str, str], prune: PruneOptions
+) -> tuple[list[DesiredWorkflow], Plan, dict[str, str | None]]:
+    """Read the manifests and the tenant at once, then plan: the desired workflows, the plan and
+    the resourceVersions it was made from."""
+    async with desired_and_live(settings, paths, environ) as (_, desired, live):
+        pass
+    return desired, *plan_state(settings, desired, live, prune)
 
 
 def publish_to_pull_request(context: GitHubContext, result: Plan, instance: str) -> None:
@@ -111,10 +142,7 @@ def plan_command(
 ) -> int:
     """Exit 0; with --detailed-exitcode, 0 when nothing is to do and 2 when changes are pending."""
     context = GitHubContext.from_environ(environ) if github_comment else None
-    desired = read_desired(
-        paths, instance=settings.instance, environ=environ, cache=settings.manifest_cache()
-    )
-    result, versions = asyncio.run(plan_against_tenant(settings, desired, prune))
+    desired, result, versions = asyncio.run(plan_against_tenant(settings, paths, environ, prune))
     console.out(render(result, output))
     if context is not None:
         publish_to_pull_request(context, result, settings.instance)
