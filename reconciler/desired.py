@@ -11,8 +11,13 @@ from pathlib import Path
 from reconciler.collector import collector_paused
 from reconciler.errors import ManifestError
 from reconciler.manifest.cache import ManifestCache
-from reconciler.manifest.loader import LoadedManifest, load_manifests
-from reconciler.packages.compiler import CompiledWorkflow, compile_all
+from reconciler.manifest.loader import LoadedManifest, load_manifests, load_manifests_as
+from reconciler.packages.compiler import (
+    CompiledWorkflow,
+    UnresolvedReferenceError,
+    compile_all,
+    compile_workflow,
+)
 from reconciler.redaction import SECRETS
 
 
@@ -65,18 +70,31 @@ def read_desired(
     With a ``cache``, unchanged files are read from it instead of parsed. The resolved
     secrets are registered for scrubbing before anything can print them.
     """
-    loaded = load_manifests(paths, cache=cache)
-    with collector_paused():  # see reconciler.collector: all of this is acyclic data
+    unresolved = False
+
+    def compiled(item: LoadedManifest) -> DesiredWorkflow | None:
+        # Compiled as soon as loaded, so that its models go at once (see load_manifests_as).
+        nonlocal unresolved
         try:
-            compiled = compile_all(loaded, instance=instance, environ=environ)
-        except ManifestError:
+            workflow = compile_workflow(item.manifest, instance=instance, environ=environ)
+        except UnresolvedReferenceError:
+            unresolved = True
+            return None
+        return DesiredWorkflow.of(item, workflow)
+
+    with collector_paused():  # see reconciler.collector: all of this is acyclic data
+        desired = load_manifests_as(paths, compiled, cache=cache)
+        if unresolved:
             # Loaded manifests keep only the position of their name: compile again with every
             # position, so each missing variable is reported at its own line.
             compile_all(load_manifests(paths, exact_positions=True), instance=instance, environ=environ)
-            raise
-        for workflow in compiled:
-            SECRETS.add(workflow.secrets)
-        return [DesiredWorkflow.of(item, workflow) for item, workflow in zip(loaded, compiled, strict=True)]
+            raise AssertionError(
+                "unreachable: compile_all raised for the missing variables"
+            )  # pragma: no cover
+        kept = [item for item in desired if item is not None]
+        for item in kept:
+            SECRETS.add(item.compiled.secrets)
+        return kept
 
 
 @asynccontextmanager
