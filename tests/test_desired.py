@@ -16,7 +16,9 @@ from reconciler import desired as desired_module
 from reconciler.atlan import AtlanWorkflowClient, LiveWorkflow
 from reconciler.commands.plan import PruneOptions, plan_against_tenant
 from reconciler.desired import DesiredWorkflow, read_desired
+from reconciler.manifest.loader import load_manifests
 from reconciler.manifest.models import MANIFEST_MODELS
+from reconciler.packages.compiler import compile_workflow
 from reconciler.plan.model import Action
 from reconciler.settings import load_settings
 from tests.helpers import EXAMPLES
@@ -110,3 +112,28 @@ def test_the_tenants_error_is_reported_when_the_manifests_are_valid(
     assert cli.main(["plan", str(EXAMPLES)]) == 1
     _, err = capsys.readouterr()
     assert "ATLAN_API_KEY is not set" in err
+
+
+def test_equal_task_parameters_of_the_compiled_requests_are_one_object() -> None:
+    desired = read_desired([EXAMPLES], instance="default", environ=ENVIRON)
+    imports = [d for d in desired if d.kind == "AssetImport"]
+    assert len(imports) > 1
+
+    def parameter(item: DesiredWorkflow, name: str) -> Any:
+        (found,) = [
+            p
+            for t in item.compiled.body["spec"]["templates"]
+            for task in t["dag"]["tasks"]
+            for p in task["arguments"]["parameters"]
+            if p["name"] == name
+        ]
+        return found
+
+    first, *others = imports
+    assert all(parameter(first, "import_type") is parameter(other, "import_type") for other in others)
+    # The compiled requests are still what compiling each manifest alone gives.
+    alone = {
+        item.name: compile_workflow(item.manifest, instance="default", environ=ENVIRON).body
+        for item in load_manifests([EXAMPLES])
+    }
+    assert {d.name: d.compiled.body for d in desired} == alone

@@ -235,7 +235,7 @@ class AtlanWorkflowClient:
 
     async def search_workflows(self, query: Mapping[str, Any]) -> list[LiveWorkflow]:
         """Every workflow template matching the Elasticsearch ``query``, sorted by name."""
-        return await self._collect("workflows", query, LiveWorkflow.from_source)
+        return await self._collect("workflows", query, LiveWorkflow.listing_parser())
 
     async def search_runs(self, query: Mapping[str, Any]) -> list[LiveRun]:
         """Every run matching the Elasticsearch ``query``, sorted by name."""

@@ -6,6 +6,7 @@ have been edited by hand, so every reader walks all of them.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -43,3 +44,38 @@ def cloud_source(spec: Mapping[str, Any]) -> str | None:
                 value = parameter.get("value")
                 return value if isinstance(value, str) else None
     return None
+
+
+_SCALARS = (str, int, float, bool, type(None))
+SharedParameters = dict[tuple[str, type, Any], dict[str, Any]]
+
+
+def share_parameters(spec: Mapping[str, Any], shared: SharedParameters) -> None:
+    """Make ``spec``'s task parameters share memory with other workflows' in place: the workflows
+    of a package repeat most of their parameters. A parameter equal to one in ``shared``
+    (``{name, value}`` with a scalar value) becomes that same object, and a new one is added to
+    it, its strings interned. Specs treated so are read-only: a change is made on a copy."""
+    try:
+        for task in tasks(spec):
+            found = parameters(task)
+            for index, parameter in enumerate(found):
+                key = _parameter_key(parameter)
+                same = shared.get(key) if key is not None else None
+                if same is not None:
+                    found[index] = same
+                    continue
+                for name, value in parameter.items():
+                    if type(value) is str:
+                        parameter[name] = sys.intern(value)
+                if key is not None:
+                    shared[key] = parameter
+    except AttributeError:  # not the shape of a package workflow: nothing to share
+        return
+
+
+def _parameter_key(parameter: Mapping[str, Any]) -> tuple[str, type, Any] | None:
+    if len(parameter) != 2:
+        return None
+    name, value = parameter.get("name"), parameter.get("value")
+    # The type is part of the key: True == 1 == 1.0, but they are different parameters.
+    return (name, type(value), value) if type(name) is str and type(value) in _SCALARS else None

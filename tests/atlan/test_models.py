@@ -68,6 +68,31 @@ def test_parameter_strings_are_shared_and_odd_specs_still_parse() -> None:
     assert odd.spec == {"templates": ["not a template"]}
 
 
+def test_one_listing_holds_one_object_for_each_repeated_parameter() -> None:
+    def source(name: str, **values: object) -> dict[str, object]:
+        parameters = [{"name": key, "value": value} for key, value in values.items()]
+        task = {"arguments": {"parameters": parameters}}
+        return {"metadata": {"name": name}, "spec": {"templates": [{"dag": {"tasks": [task]}}]}}
+
+    def listed(workflow: LiveWorkflow) -> list[dict[str, object]]:
+        found: list[dict[str, object]] = workflow.spec["templates"][0]["dag"]["tasks"][0]["arguments"][
+            "parameters"
+        ]
+        return found
+
+    common = {"semantic": "".join(["up", "sert"]), "batch": 20, "fail": True, "options": ["a"]}
+    parse = LiveWorkflow.listing_parser()
+    one, two = parse(source("a", prefix="/a", **common)), parse(source("b", prefix="/b", **common))
+    assert listed(one) == [{"name": key, "value": value} for key, value in {"prefix": "/a", **common}.items()]
+    # Equal scalar parameters are one object; a different value, or a list value, is not shared.
+    assert [p is q for p, q in zip(listed(one), listed(two), strict=True)] == [False, True, True, True, False]
+    # True == 1 == 1.0, but parameters of different types stay apart.
+    flags = [parse(source(name, flag=value)) for name, value in (("c", True), ("d", 1), ("e", 1.0))]
+    assert [type(listed(w)[0]["value"]) for w in flags] == [bool, int, float]
+    # Another listing shares nothing with this one.
+    assert listed(LiveWorkflow.listing_parser()(source("f", **common)))[0] is not listed(one)[1]
+
+
 def test_a_map_that_is_not_a_map_of_strings_is_refused() -> None:
     with pytest.raises(ValueError, match="map of strings"):
         LiveWorkflow.from_source({"metadata": {"name": "w", "labels": ["a"]}})

@@ -42,6 +42,24 @@ async def test_pages_after_the_first_are_fetched_concurrently_and_bounded(make_c
     assert all(b["sort"] == q.SORT_BY_NAME_ASC and b["track_total_hits"] is True for b in index.bodies)
 
 
+async def test_a_listing_shares_the_parameters_its_workflows_repeat_across_pages(
+    make_client: MakeClient,
+) -> None:
+    def with_parameters(name: str) -> dict[str, Any]:
+        task = {
+            "arguments": {"parameters": [{"name": "batch", "value": 20}, {"name": "prefix", "value": name}]}
+        }
+        return {**workflow_source(name), "spec": {"templates": [{"dag": {"tasks": [task]}}]}}
+
+    index = Index([with_parameters(n) for n in names(6)])
+    server = Server({"POST workflows/indexsearch": index})
+    async with make_client(server, page_size=2, page_concurrency=2) as client:
+        found = await client.search_workflows(MATCH_ALL)
+    listed = [w.spec["templates"][0]["dag"]["tasks"][0]["arguments"]["parameters"] for w in found]
+    assert len({id(parameters[0]) for parameters in listed}) == 1  # one object, over three pages
+    assert len({id(parameters[1]) for parameters in listed}) == 6
+
+
 async def test_exact_page_request_bodies(make_client: MakeClient) -> None:
     index = Index([workflow_source(n) for n in names(5)])
     server = Server({"POST workflows/indexsearch": index})
