@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -160,3 +162,12 @@ def test_every_command_dispatches_and_returns_its_exit_code(
     monkeypatch.setattr(target, command)
     assert cli.main(argv) == 42
     assert len(calls) == 1
+
+
+def test_the_cli_imports_the_emulators_server_only_when_it_is_used() -> None:
+    """Starlette and uvicorn take a tenth of a second to import, on every command otherwise."""
+    code = (
+        "import sys, reconciler.cli; print(sorted(m for m in ('starlette', 'uvicorn') if m in sys.modules))"
+    )
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "[]"

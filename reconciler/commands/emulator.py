@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from reconciler.emulator import ConfigError, EmulatorConfig, FaultConfig, serve
+from reconciler.emulator.config import ConfigError, EmulatorConfig, FaultConfig
 
 app = typer.Typer(
     name="emulator",
@@ -98,6 +98,8 @@ def serve_command(
         def ready(url: str) -> None:
             sys.stdout.write(f"Atlan workflow API emulator listening on {url} (state in {db})\n")
             sys.stdout.flush()
+
+        from reconciler.emulator.server import serve  # uvicorn: only for this command
 
         serve(config, host=host, port=port, allow_remote=allow_remote, log_level=log_level, on_ready=ready)
     except (ConfigError, OSError) as exc:
