@@ -17,9 +17,10 @@ from reconciler.atlan.models import LiveWorkflow
 from reconciler.desired import DesiredWorkflow
 from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL
 from reconciler.packages.spec import cloud_source
+from reconciler.plan import planner as planner_module
 from reconciler.plan.model import Action, FieldChange, Plan
 from reconciler.plan.normalise import CREDENTIAL_DIGEST_ANNOTATION, LAST_RUN_ANNOTATION
-from reconciler.plan.planner import PlanningError, handed_over, plan, run_record
+from reconciler.plan.planner import PlanningError, diff_views, handed_over, plan, run_record
 from tests.helpers import EXAMPLES
 from tests.plan.simulate import (
     ENVIRON,
@@ -668,3 +669,50 @@ def test_a_credential_not_recorded_on_the_live_side_is_not_a_change(tmp_path: Pa
     source = copy.deepcopy(live[0].raw)
     del source["metadata"]["annotations"]["reconciler.dev/credential"]
     assert _only(_plan(desired, [LiveWorkflow.from_source(source)])).is_noop
+
+
+# -- diff_views: its own key-by-key comparison of flat parts against deepdiff's on everything --
+
+_scalar = st.one_of(
+    st.none(), st.booleans(), st.integers(-3, 3), st.floats(-2, 2), st.sampled_from(["", "a", "1"])
+)
+_value = st.recursive(
+    _scalar,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from("xyz"), inner, max_size=3),
+    max_leaves=6,
+)
+_part = st.dictionaries(st.sampled_from(["a", "b", "c", "d"]), st.one_of(_scalar, _value), max_size=4)
+# A view always has these parts (workflow_view), and sometimes a credential.
+_view = st.fixed_dictionaries(
+    {"labels": _part, "annotations": _part, "parameters": _part, "spec": _part},
+    optional={"credential": _part},
+)
+
+
+def _deepdiff_only(before: dict[str, Any], after: dict[str, Any]) -> list[FieldChange]:
+    """What diff_views gave before it compared flat parts itself: deepdiff on every changed part."""
+    return sorted(
+        planner_module._deep_changes(
+            {k: v for k, v in before.items() if after.get(k) != v or k not in after},
+            {k: v for k, v in after.items() if before.get(k) != v or k not in before},
+        ),
+        key=lambda c: c.path,
+    )
+
+
+@settings(max_examples=400, deadline=None)
+@given(_view, _view)
+def test_diff_views_finds_what_deepdiff_finds(before: dict[str, Any], after: dict[str, Any]) -> None:
+    ours = diff_views(before, after)
+    reference = _deepdiff_only(before, after)
+    assert ours == reference
+
+
+def test_diff_views_tells_a_type_change_in_a_flat_part() -> None:
+    before = {"parameters": {"batch": 1, "flag": True, "name": "x"}}
+    after = {"parameters": {"batch": 1.0, "flag": 1, "name": "x", "new": None}}
+    assert diff_views(before, after) == [
+        FieldChange("change", ("parameters", "batch"), 1, 1.0),
+        FieldChange("change", ("parameters", "flag"), True, 1),
+        FieldChange("add", ("parameters", "new"), None, None),
+    ]
