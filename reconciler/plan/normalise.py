@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from functools import cache, lru_cache
+from functools import lru_cache
 from typing import Any
 
 from reconciler.packages.compiler import CREDENTIAL_PLACEHOLDER
@@ -39,8 +39,8 @@ def workflow_view(metadata: Mapping[str, Any], spec: Mapping[str, Any]) -> dict[
     # does not change with ``spec``: a plan of 10,000 workflows holds 10,000 views.
     shape = _without_empty(_without_parameters(spec))
     view: dict[str, Any] = {
-        "labels": {k: labels[k] for k in sorted(labels) if _compared_label(k)},
-        "annotations": {k: annotations[k] for k in sorted(annotations) if _compared_annotation(k)},
+        "labels": {k: labels[k] for k in _compared_labels(tuple(labels))},
+        "annotations": {k: annotations[k] for k in _compared_annotations(tuple(annotations))},
         "parameters": parameters,
         "spec": shape,
     }
@@ -57,14 +57,20 @@ def _credential_view(text: str) -> Any:
         return text
 
 
-@cache  # the same few dozen keys on every workflow
-def _compared_label(key: str) -> bool:
-    return not key.startswith(SERVER_OWNED_PREFIXES)
+# The workflows of a package carry the same keys: which of them are compared, and in what order,
+# is worked out once per set of keys, not per workflow.
+@lru_cache(maxsize=256)
+def _compared_labels(keys: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(sorted(key for key in keys if not key.startswith(SERVER_OWNED_PREFIXES)))
 
 
-@cache
-def _compared_annotation(key: str) -> bool:
-    return _compared_label(key) and key not in BOOKKEEPING_ANNOTATIONS and key != CREDENTIAL_ANNOTATION
+@lru_cache(maxsize=256)
+def _compared_annotations(keys: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(
+        key
+        for key in _compared_labels(keys)
+        if key not in BOOKKEEPING_ANNOTATIONS and key != CREDENTIAL_ANNOTATION
+    )
 
 
 def _without_parameters(spec: Mapping[str, Any]) -> Mapping[str, Any]:
