@@ -284,6 +284,7 @@ def reconciler_scenario(
             "imports": out.get("imports"),
             "teardown": out.get("teardown"),
             "walls": walls,
+            "cpu": out.get("cpu"),  # the driver process's CPU seconds within its wall
             "rss": out.get("rss_mb_after"),
             "statuses": counts["by_endpoint_status"],
         },
@@ -554,13 +555,14 @@ def endpoints(row: Row) -> str:
 def table(rows: Sequence[Row]) -> str:
     ours = [r for r in rows if r.tool == "reconciler" and "faults" not in r.scenario]
     lines = [
-        "| scenario | N | limit req/s | wall s | read s | diff s | apply s | requests by endpoint | floor s "
-        "(rounds x L / req ÷ limit) | wall ÷ floor | network ÷ floor | peak RSS MB |",
-        "|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|",
+        "| scenario | N | limit req/s | wall s | CPU s | read s | diff s | apply s | requests by endpoint "
+        "| floor s (rounds x L / req ÷ limit) | wall ÷ floor | network ÷ floor | peak RSS MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|",
     ]
     for r in ours:
         lines.append(
-            f"| {r.scenario} | {r.n:,} | {r.rate_limit:g} | {r.wall:.2f} | {r.phases.get('read', 0):.2f} "
+            f"| {r.scenario} | {r.n:,} | {r.rate_limit:g} | {r.wall:.2f} | {r.detail.get('cpu') or 0:.2f} "
+            f"| {r.phases.get('read', 0):.2f} "
             f"| {r.phases.get('diff', 0):.2f} | {r.phases.get('apply', 0):.2f} "
             f"| {endpoints(r)} | {r.floor:.2f} ({r.latency_floor:.2f} / {r.rate_floor:.2f}) "
             f"| {r.multiple or 0:.2f} | {r.network_multiple or 0:.2f} | {r.max_rss_mb or 0:.0f} |"
