@@ -40,13 +40,6 @@ class PruneOptions:
     max_percent: float = 20.0
 
 
-async def read_live(
-    client: AtlanWorkflowClient, desired: Sequence[DesiredWorkflow], instance: str
-) -> list[LiveWorkflow]:
-    """The managed set (one paged search by the instance label) plus any adoption targets."""
-    return await _with_adoption_targets(client, desired, await client.list_managed(instance))
-
-
 @asynccontextmanager
 async def desired_and_live(
     settings: Settings, paths: Sequence[Path], environ: Mapping[str, str]

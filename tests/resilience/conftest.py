@@ -22,14 +22,11 @@ import httpx
 import pytest
 
 from reconciler.apply import ApplyResult, apply_plan
-from reconciler.commands.plan import read_live
-from reconciler.desired import read_desired
+from reconciler.commands.plan import desired_and_live, plan_state
 from reconciler.emulator import Clock, EmulatorConfig, EmulatorServer, FaultConfig
 from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL
 from reconciler.plan.model import Action, Plan
-from reconciler.plan.planner import plan
 from reconciler.settings import Settings, load_settings
-from reconciler.target import connect
 from tests.helpers import FIXTURES
 
 API_KEY = "resilience-test-api-key-0123456789"
@@ -95,19 +92,15 @@ class Tenant:
         return asyncio.run(self._plan(settings or load_settings()))
 
     async def _plan(self, settings: Settings) -> Plan:
-        desired = read_desired([self.manifests], instance=settings.instance, environ=_environ())
-        async with connect(settings) as client:
-            live = await read_live(client, desired, settings.instance)
-        return plan(desired, live, instance=settings.instance)
+        async with desired_and_live(settings, [self.manifests], _environ()) as (_, desired, live):
+            return plan_state(settings, desired, live)[0]
 
     def apply(self, settings: Settings | None = None) -> tuple[Plan, ApplyResult | None]:
         return asyncio.run(self._apply(settings or load_settings()))
 
     async def _apply(self, settings: Settings) -> tuple[Plan, ApplyResult | None]:
-        desired = read_desired([self.manifests], instance=settings.instance, environ=_environ())
-        async with connect(settings) as client:
-            live = await read_live(client, desired, settings.instance)
-            result = plan(desired, live, instance=settings.instance)
+        async with desired_and_live(settings, [self.manifests], _environ()) as (client, desired, live):
+            result, _ = plan_state(settings, desired, live)
             if not result.has_changes:
                 return result, None
             return result, await apply_plan(result, desired, client, parallelism=settings.parallelism)
