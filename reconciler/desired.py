@@ -18,7 +18,6 @@ from reconciler.packages.compiler import (
     compile_all,
     compile_workflow,
 )
-from reconciler.packages.spec import SharedParameters, share_parameters
 from reconciler.redaction import SECRETS
 
 
@@ -69,11 +68,9 @@ def read_desired(
     """Load, validate and compile every manifest under ``paths``; raises ManifestError.
 
     With a ``cache``, unchanged files are read from it instead of parsed. The resolved
-    secrets are registered for scrubbing before anything can print them. Equal task parameters
-    of the compiled requests are one object (``share_parameters``): the requests are read-only.
+    secrets are registered for scrubbing before anything can print them.
     """
     unresolved = False
-    shared: SharedParameters = {}
 
     def compiled(item: LoadedManifest) -> DesiredWorkflow | None:
         # Compiled as soon as loaded, so that its models go at once (see load_manifests_as).
@@ -83,7 +80,6 @@ def read_desired(
         except UnresolvedReferenceError:
             unresolved = True
             return None
-        share_parameters(workflow.body["spec"], shared)
         return DesiredWorkflow.of(item, workflow)
 
     with collector_paused():  # see reconciler.collector: all of this is acyclic data

@@ -46,7 +46,7 @@ def cloud_source(spec: Mapping[str, Any]) -> str | None:
     return None
 
 
-_SCALARS = (str, int, float, bool, type(None))
+JSON_SCALARS = (str, int, float, bool, type(None))  # a tuple, for isinstance and ``in``
 SharedParameters = dict[tuple[str, type, Any], dict[str, Any]]
 
 
@@ -63,7 +63,7 @@ def share_parameters(spec: Mapping[str, Any], shared: SharedParameters) -> None:
                 key = None
                 if len(parameter) == 2:
                     name, value = parameter.get("name"), parameter.get("value")
-                    if type(name) is str and type(value) in _SCALARS:
+                    if type(name) is str and type(value) in JSON_SCALARS:
                         # The type is in the key: True == 1 == 1.0, but they are different parameters.
                         key = (name, type(value), value)
                         same = shared.get(key)

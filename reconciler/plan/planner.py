@@ -23,7 +23,7 @@ from reconciler.desired import DesiredWorkflow
 from reconciler.errors import ReconcilerError
 from reconciler.manifest.models import parse_pointer
 from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL, PROTECT_ANNOTATION
-from reconciler.packages.spec import cloud_source
+from reconciler.packages.spec import JSON_SCALARS, cloud_source
 from reconciler.plan.digests import credential_digest, credential_matches, new_salt, spec_digest
 from reconciler.plan.model import ABSENT, Action, FieldChange, Plan, PlannedWorkflow
 from reconciler.plan.normalise import CREDENTIAL_DIGEST_ANNOTATION, LAST_RUN_ANNOTATION, workflow_view
@@ -385,12 +385,11 @@ def diff_views(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[Fiel
     return sorted(found, key=lambda c: c.path)
 
 
-_SCALARS = (str, int, float, bool, type(None))
 _DEEPER = 0.33  # deepdiff's threshold_to_diff_deeper: below this share of common keys, a map is replaced
 
 
 def _flat(value: Any) -> bool:
-    return type(value) is dict and all(type(inner) in _SCALARS for inner in value.values())
+    return type(value) is dict and all(type(inner) in JSON_SCALARS for inner in value.values())
 
 
 def _flat_changes(key: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> Iterator[FieldChange]:
