@@ -622,6 +622,23 @@ def ratio(row: Row | None, ours: Row) -> str:
     return f"{row.wall / ours.wall:.0f}x" + (" (extrapolated)" if row.note.startswith("extrapolated") else "")
 
 
+def reference_seconds() -> float:
+    """This machine's speed now: the best of 3 runs of a fixed pure-Python loop (JSON in and out,
+    dicts and strings, as the reconciler's work is). On a shared VM it moves by a third from one
+    hour to the next, and every figure above moves with it."""
+    document = {
+        "metadata": {"name": "w", "labels": {f"k{i}": f"v{i}" for i in range(20)}},
+        "n": list(range(50)),
+    }
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        for _ in range(20_000):
+            json.loads(json.dumps(document))
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0] if __doc__ else None)
     parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], default=[100, 1000, 10000])
@@ -645,8 +662,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not SDK_PYTHON.exists():
         log(f"{SDK_PYTHON} is missing (make setup-sdk): the SDK baseline is skipped")
     started = time.perf_counter()
+    speed_before = reference_seconds()
     rows = run_all(args)
-    rendered = table(rows)
+    speed_after = reference_seconds()
+    rendered = table(rows) + (
+        f"\nMachine speed: a fixed reference loop took {speed_before:.2f} s before the scenarios and "
+        f"{speed_after:.2f} s after them (lower is faster; `reference_seconds` in benchmarks/scale.py)."
+    )
     print(rendered)
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -657,6 +679,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
             "system": platform.platform(),
+            "reference_seconds": [speed_before, speed_after],
         },
         "settings": {
             "latency_ms": args.latency_ms,
