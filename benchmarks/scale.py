@@ -625,7 +625,7 @@ def ratio(row: Row | None, ours: Row) -> str:
 def reference_seconds() -> float:
     """This machine's speed now: the best of 3 runs of a fixed pure-Python loop (JSON in and out,
     dicts and strings, as the reconciler's work is). On a shared VM it moves by a third from one
-    hour to the next, and every figure above moves with it."""
+    hour to the next, and every figure of a run moves with it."""
     document = {
         "metadata": {"name": "w", "labels": {f"k{i}": f"v{i}" for i in range(20)}},
         "n": list(range(50)),
