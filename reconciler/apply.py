@@ -97,6 +97,7 @@ class _Runner:
     claim: str = field(default_factory=lambda: secrets.token_hex(8))
     results: dict[str, ItemResult] = field(default_factory=dict)
     done: dict[str, asyncio.Event] = field(default_factory=dict)
+    addresses: dict[str, str] = field(default_factory=dict)  # manifest name -> plan address
 
     async def run(self) -> ApplyResult:
         reruns = [i.workflow for i in self.plan.items if i.has(Action.RERUN) and not i.has(Action.CREATE)]
@@ -104,6 +105,7 @@ class _Runner:
             runs = await self.api.runs_for(reruns, phases=ACTIVE_PHASES)
             self.active = {name for name, found in runs.items() if any(r.is_active for r in found)}
         self.done = {item.address: asyncio.Event() for item in self.plan.items}
+        self.addresses = {item.manifest: item.address for item in self.plan.items if item.manifest}
         gate = asyncio.Semaphore(self.parallelism)
         watcher = _RunWatcher(self.api, self.wait, self.sleep, self.clock) if self.wait else None
         async with asyncio.TaskGroup() as group:
@@ -150,9 +152,8 @@ class _Runner:
             self.done[item.address].set()
 
     async def _dependencies_failed(self, item: PlannedWorkflow) -> str | None:
-        by_manifest = {i.manifest: i.address for i in self.plan.items}
         for name in item.depends_on:
-            address = by_manifest.get(name)
+            address = self.addresses.get(name)
             if address is None:
                 continue
             await self.done[address].wait()
