@@ -88,9 +88,7 @@ def read_desired(
             # Loaded manifests keep only the position of their name: compile again with every
             # position, so each missing variable is reported at its own line.
             compile_all(load_manifests(paths, exact_positions=True), instance=instance, environ=environ)
-            raise AssertionError(
-                "unreachable: compile_all raised for the missing variables"
-            )  # pragma: no cover
+            raise AssertionError("unreachable: compile_all raised")  # pragma: no cover
         kept = [item for item in desired if item is not None]
         for item in kept:
             SECRETS.add(item.compiled.secrets)
