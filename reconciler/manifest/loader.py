@@ -69,6 +69,11 @@ class SourceMap:
                 return self.values[path[:end]]
         return Position(1, 1)
 
+    @property
+    def name_location(self) -> str:
+        """``file:line`` of the manifest's name, for messages that point at another manifest."""
+        return f"{self.file}:{self.position(_NAME).line}"
+
     def problem(self, path: FieldPath, message: str, *, key: bool = False) -> Problem:
         where = self.position(path, key=key)
         return Problem(self.file, where.line, where.column, format_path(path), message)
@@ -91,8 +96,7 @@ class LoadedManifest:
 
     @property
     def location(self) -> str:
-        where = self.source.position(("metadata", "name"))
-        return f"{self.source.file}:{where.line}"
+        return self.source.name_location
 
 
 def format_path(path: FieldPath) -> str:
@@ -183,10 +187,6 @@ class _Claim:
     def of(cls, item: LoadedManifest) -> _Claim:
         spec = item.manifest.spec
         return cls(item.name, item.source, spec.adopt, tuple(spec.depends_on))
-
-    @property
-    def location(self) -> str:
-        return f"{self.source.file}:{self.source.position(_NAME).line}"
 
 
 def _load_files(
@@ -359,15 +359,12 @@ class _DocumentBuilder:
             )
             return None
 
-    def _mark(self, node: Node) -> Position:
-        return Position(node.start_mark.line + 1, node.start_mark.column + 1)
-
     def _build(self, node: Node, path: FieldPath, active: frozenset[int]) -> Any:
         self._nodes += 1
         if self._nodes > _MAX_NODES:
             raise _TooLarge
         if self.track:
-            self.values.setdefault(path, self._mark(node))
+            self.values.setdefault(path, _position(node))
         if isinstance(node, ScalarNode):  # most nodes, and never part of a cycle
             return self._scalar(node, path)
         if id(node) in active:
@@ -395,7 +392,7 @@ class _DocumentBuilder:
                     else:
                         self._add(path, "a merge key (<<) takes a mapping or a list of mappings")
                 continue
-            key_position = self._mark(key_node) if self.track else _NOWHERE
+            key_position = _position(key_node) if self.track else _NOWHERE
             if not isinstance(key_node, ScalarNode) or key_tag != "tag:yaml.org,2002:str":
                 self.problems.append(
                     Problem(
@@ -477,14 +474,18 @@ _UNSEEN = object()
 _NOWHERE = Position(0, 0)
 
 
+def _position(node: Node) -> Position:
+    return Position(node.start_mark.line + 1, node.start_mark.column + 1)
+
+
 def _name_position(document: Node) -> Position | None:
     """Where ``metadata.name`` stands, if written out in place (not merged in with ``<<``)."""
     node: Node | None = document
-    for key in ("metadata", "name"):
+    for key in _NAME:
         if not isinstance(node, MappingNode):
             return None
         node = next((v for k, v in node.value if isinstance(k, ScalarNode) and k.value == key), None)
-    return None if node is None else Position(node.start_mark.line + 1, node.start_mark.column + 1)
+    return None if node is None else _position(node)
 
 
 # -- validation --
@@ -631,15 +632,16 @@ def _cross_manifest_problems(claims: Sequence[_Claim]) -> Iterator[Problem]:
         first = by_name.setdefault(item.name, item)
         if first is not item:
             yield item.source.problem(
-                ("metadata", "name"),
-                f"name {item.name!r} is also used at {first.location}; names must be unique",
+                _NAME,
+                f"name {item.name!r} is also used at {first.source.name_location}; names must be unique",
             )
         if item.adopt is not None:
             owner = adopted.setdefault(item.adopt, item)
             if owner is not item:
                 yield item.source.problem(
                     ("spec", "adopt"),
-                    f"workflow {item.adopt!r} is also adopted by {owner.name!r} at {owner.location}",
+                    f"workflow {item.adopt!r} is also adopted by {owner.name!r} "
+                    f"at {owner.source.name_location}",
                 )
     for item in claims:
         for index, dependency in enumerate(item.depends_on):

@@ -40,7 +40,7 @@ from reconciler.packages.identity import (
     Package,
     workflow_name,
 )
-from reconciler.packages.spec import JSON_SCALARS
+from reconciler.packages.spec import SharedParameters, parameter_key
 
 CREDENTIAL_PLACEHOLDER = "{{credentialGuid}}"
 CONNECTOR_CONFIG_NAME = "csa-connectors-objectstore"
@@ -287,9 +287,9 @@ def _param(name: str, value: Any) -> dict[str, Any]:
     """One ``{name, value}`` parameter; an equal one made before is returned itself, since the
     requests of a package repeat most of theirs (about 1.5 KB less per request at 10,000).
     Compiled requests are read-only: a change is made on a copy (see ``request_body``)."""
-    if type(value) not in JSON_SCALARS:
+    key = parameter_key(name, value)
+    if key is None:
         return {"name": intern(name), "value": value}
-    key = (name, type(value), value)  # True == 1, but they are different parameters
     found = _PARAMETERS.get(key)
     if found is None:
         found = {"name": intern(name), "value": intern(value) if type(value) is str else value}
@@ -299,7 +299,7 @@ def _param(name: str, value: Any) -> dict[str, Any]:
 
 
 # Parameters made so far; bounded, so a long-lived process keeps the common ones, not every prefix.
-_PARAMETERS: dict[tuple[str, type, Any], dict[str, Any]] = {}
+_PARAMETERS: SharedParameters = {}
 _MAX_PARAMETERS = 20_000
 
 
