@@ -15,8 +15,10 @@ from typing import Any, Literal
 from reconciler.atlan.models import ERROR, FAILED, LiveRun
 from reconciler.desired import DesiredWorkflow
 from reconciler.manifest.models import parse_pointer
-from reconciler.packages.compiler import SCHEDULE_ANNOTATION, TIMEZONE_ANNOTATION
-from reconciler.plan.model import Action, FieldChange, Plan
+from reconciler.packages.compiler import SCHEDULE_ANNOTATION, TIMEZONE_ANNOTATION, env_pointer
+from reconciler.plan.digests import env_value_matches
+from reconciler.plan.model import Action, FieldChange, Plan, PlannedWorkflow
+from reconciler.plan.normalise import ENV_DIGEST_ANNOTATION
 from reconciler.plan.planner import diff_views, under
 
 FindingKind = Literal["modified", "schedule", "credentials", "missing", "orphaned", "adoption", "unhealthy"]
@@ -64,22 +66,56 @@ _UNKNOWN: Any = object()
 
 
 def _credential_edited(
-    before: Mapping[str, Any] | None, shown: Mapping[str, Any] | None
+    item: PlannedWorkflow, shown: Mapping[str, Any] | None
 ) -> tuple[str, tuple[FieldChange, ...]] | None:
     """How the tenant's credential differs from the one apply last wrote, or None when it does not."""
-    recorded = (before or {}).get("credential")
+    recorded = (item.before or {}).get("credential")
     if shown is _UNKNOWN or not isinstance(recorded, dict):
         return None
     if shown is None:
         return "credential deleted outside git", ()
     current = {key: shown.get(key) for key in ("authType", "username", "extra")}
+    # A value from the environment is shown as its reference: the tenant's value is compared with
+    # the salted digest apply recorded, and a difference is shown without either value.
+    digest = item.annotations.get(ENV_DIGEST_ANNOTATION)
+    hidden = []
+    for path in item.masked:
+        if path[0] != "credential":
+            continue
+        text = _at(recorded, path[1:])
+        value = _at(current, path[1:])
+        if not env_value_matches(digest, env_pointer(path), value):
+            hidden.append(FieldChange("change", path, text, text))
+        current = _with(current, path[1:], text)
     # As for all drift: old is what the tenant has now, new is what git (via apply) wrote.
     edits = tuple(
-        FieldChange(c.op, ("credential", *c.path), c.old, c.new) for c in diff_views(current, recorded)
+        sorted(
+            (
+                *hidden,
+                *(
+                    FieldChange(c.op, ("credential", *c.path), c.old, c.new)
+                    for c in diff_views(current, recorded)
+                ),
+            ),
+            key=lambda c: c.path,
+        )
     )
     if not edits:
         return None
     return f"credential edited outside git: {', '.join(c.dotted for c in edits)}", edits
+
+
+def _at(value: Any, path: Sequence[str]) -> Any:
+    for part in path:
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value
+
+
+def _with(value: Mapping[str, Any], path: Sequence[str], new: Any) -> dict[str, Any]:
+    """A copy of ``value`` with ``new`` at ``path``."""
+    head, *rest = path
+    inner = value.get(head)
+    return {**value, head: _with(inner if isinstance(inner, Mapping) else {}, rest, new) if rest else new}
 
 
 def detect_drift(
@@ -119,7 +155,7 @@ def detect_drift(
             findings.append(
                 Finding(item.address, item.workflow, "schedule", "schedule changed outside git", schedule)
             )
-        tenant_side = _credential_edited(item.before, (credentials or {}).get(item.workflow, _UNKNOWN))
+        tenant_side = _credential_edited(item, (credentials or {}).get(item.workflow, _UNKNOWN))
         if tenant_side is not None and not under(("credentials",), ignored):
             message, edits = tenant_side
             findings.append(Finding(item.address, item.workflow, "credentials", message, edits))

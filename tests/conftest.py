@@ -11,12 +11,14 @@ from tests.helpers import CANARY
 
 @pytest.fixture(autouse=True)
 def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """No ATLAN_*/RECONCILER_*/GITHUB_* setting leaks in from the machine; the canary is set;
-    state (the embedded emulator's database, the manifest cache) goes to a fresh directory."""
+    """No ATLAN_*/RECONCILER_*/GITHUB_* setting, nor CI, leaks in from the machine (so the tests
+    run alike in CI, where no target is chosen implicitly; tests that need them set them); the
+    canary is set; state (the embedded emulator's database, the manifest cache) goes to a fresh
+    directory."""
     for name in list(os.environ):
-        if name.startswith(("ATLAN_", "RECONCILER_", "GITHUB_")):
+        if name.startswith(("ATLAN_", "RECONCILER_", "GITHUB_")) or name == "CI":
             monkeypatch.delenv(name)
     monkeypatch.setenv("RECONCILER_STATE_DIR", str(tmp_path_factory.mktemp("state")))
-    monkeypatch.setenv("RECONCILER_CANARY_SECRET", CANARY)
+    monkeypatch.setenv("CANARY_SECRET", CANARY)
     for name in ("AWS_SECRET_ACCESS_KEY", "GCS_SERVICE_ACCOUNT_JSON", "AZURE_CLIENT_SECRET"):
         monkeypatch.setenv(name, CANARY)

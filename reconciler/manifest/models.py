@@ -39,6 +39,11 @@ RESERVED_LABEL_PREFIXES = (
     "workflows.argoproj.io/",
 )
 SECRET_FIELDS = frozenset({"secret_key", "service_account_json", "client_secret"})
+# Variables a manifest may never reference: the reconciler's own credentials and settings, and
+# the CI runner's tokens (GITHUB_TOKEN, ACTIONS_RUNTIME_TOKEN, ACTIONS_ID_TOKEN_REQUEST_TOKEN...).
+RESERVED_VARIABLE_PREFIXES = ("ATLAN_", "RECONCILER_", "GITHUB_", "ACTIONS_", "RUNNER_", "INPUT_")
+RESERVED_VARIABLES = frozenset({"GH_TOKEN", "CI_JOB_TOKEN"})
+RESERVED_VARIABLE_PATTERNS = (*(f"{p}*" for p in RESERVED_VARIABLE_PREFIXES), *sorted(RESERVED_VARIABLES))
 _CRON_DESCRIPTORS = (
     "@yearly",
     "@annually",
@@ -119,6 +124,21 @@ RunPolicy = Literal["on-change", "always", "never"]
 # -- value checks: each raises ValueError with the sentence the user will read --
 
 
+def reserved_variable(name: str) -> bool:
+    """True for a variable that holds the reconciler's own credentials or its CI's: a manifest
+    from a pull request must not be able to send them anywhere (see README, Secrets)."""
+    return name.startswith(RESERVED_VARIABLE_PREFIXES) or name in RESERVED_VARIABLES
+
+
+def _check_variable_names(value: str) -> None:
+    for name in ENV_REFERENCE.findall(value):
+        if reserved_variable(name):
+            raise ValueError(
+                f"${{env:{name}}} is not allowed: variables named {', '.join(RESERVED_VARIABLE_PATTERNS)} "
+                "hold the reconciler's own credentials or its CI's and may not be referenced by a manifest"
+            )
+
+
 def _check_references(value: str) -> str:
     for match in _ANY_REFERENCE.finditer(value):
         if not ENV_REFERENCE.match(value, match.start()):
@@ -126,6 +146,7 @@ def _check_references(value: str) -> str:
                 "malformed reference: write ${env:NAME} with NAME a variable name "
                 "(letters, digits, underscore), or $${ for a literal ${"
             )
+    _check_variable_names(value)
     return value
 
 
@@ -136,6 +157,7 @@ def _check_secret_reference(value: str) -> str:
             "a secret must be an environment reference like ${env:AWS_SECRET_ACCESS_KEY}; "
             "a literal value is not accepted (the value is not shown)"
         )
+    _check_variable_names(value)
     return value
 
 

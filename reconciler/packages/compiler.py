@@ -10,6 +10,7 @@ references are resolved from an injected mapping, so compiling is a pure functio
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,9 +30,11 @@ from reconciler.manifest.models import (
     DataProductsSection,
     GlossariesSection,
     LineageBuilderManifest,
+    parse_pointer,
 )
 from reconciler.packages.identity import (
     CREDENTIAL_ANNOTATION,
+    ENV_ANNOTATION,
     INSTANCE_LABEL,
     MANIFEST_LABEL,
     NAMESPACE,
@@ -51,20 +54,85 @@ REDACTED = "(sensitive value)"
 _COMPACT_SORTED = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+# View paths (reconciler/plan/normalise.py) -> the manifest text a value was resolved from.
+EnvFields = Mapping[tuple[str, ...], str]
+
+
 @dataclass(frozen=True, slots=True)
 class CompiledWorkflow:
-    """The request body for one manifest, and which of its strings are secret."""
+    """The request body for one manifest, which of its strings are secret, and which of its
+    values came from ``${env:NAME}`` references (shown as the reference, never the value)."""
 
     manifest: str
     kind: str
     name: str
     body: dict[str, Any]
     secrets: frozenset[str] = field(default=frozenset(), repr=False)
+    env_fields: EnvFields = field(default_factory=dict)
 
     def redacted(self) -> dict[str, Any]:
-        """The body with every secret value replaced, safe to print or store."""
+        """The body with every secret value replaced and every value resolved from the
+        environment written as its reference: safe to print or store."""
         redacted: dict[str, Any] = redact(self.body, self.secrets)
+        if self.env_fields:
+            redacted = with_env_references(redacted, self.env_fields)
         return redacted
+
+
+def env_pointer(path: Sequence[str]) -> str:
+    """The JSON pointer of a view path, as recorded in the ENV_ANNOTATION."""
+    return "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in path)
+
+
+def recorded_env_fields(annotations: Mapping[str, str]) -> dict[tuple[str, ...], str]:
+    """View path -> manifest text of each value a workflow's last apply took from the environment."""
+    try:
+        recorded = json.loads(annotations.get(ENV_ANNOTATION) or "{}")
+    except ValueError:
+        return {}
+    if not isinstance(recorded, dict):
+        return {}
+    found: dict[tuple[str, ...], str] = {}
+    for pointer, text in recorded.items():
+        try:
+            path = parse_pointer(pointer)
+        except ValueError:
+            continue
+        found[path] = text if isinstance(text, str) else "${env:...}"
+    return found
+
+
+def with_env_references(body: Mapping[str, Any], env_fields: EnvFields) -> dict[str, Any]:
+    """A copy of a request ``body`` with each value resolved from the environment replaced by the
+    manifest text it came from (``/imports/${env:PREFIX}``): parameters, and the credential's
+    non-secret parts in both the payload and the CREDENTIAL_ANNOTATION."""
+    result: dict[str, Any] = copy.deepcopy(dict(body))
+    parameters = {path[1]: text for path, text in env_fields.items() if path[0] == "parameters"}
+    credential = {path[1:]: text for path, text in env_fields.items() if path[0] == "credential"}
+    for template in result.get("spec", {}).get("templates", []):
+        for task in template.get("dag", {}).get("tasks", []):
+            for parameter in task.get("arguments", {}).get("parameters", []):
+                if parameter.get("name") in parameters:
+                    parameter["value"] = parameters[parameter["name"]]
+    if credential:
+        for item in result.get("payload", []):
+            _put_all(item.get("body", {}), credential)
+        annotations = result.get("metadata", {}).get("annotations", {})
+        if CREDENTIAL_ANNOTATION in annotations:
+            visible = json.loads(annotations[CREDENTIAL_ANNOTATION])
+            _put_all(visible, credential)
+            annotations[CREDENTIAL_ANNOTATION] = _COMPACT_SORTED.encode(visible)
+    return result
+
+
+def _put_all(target: dict[str, Any], values: Mapping[tuple[str, ...], str]) -> None:
+    for path, text in values.items():
+        node = target
+        for part in path[:-1]:
+            inner = node.get(part)
+            node = inner if isinstance(inner, dict) else {}
+        if path[-1] in node:
+            node[path[-1]] = text
 
 
 def redact(value: Any, secrets: Iterable[str]) -> Any:
@@ -86,32 +154,57 @@ def redact(value: Any, secrets: Iterable[str]) -> Any:
 
 
 class UnresolvedReferenceError(Exception):
-    """Raised by compile_workflow; ``missing`` pairs each field path with the missing variable."""
+    """Raised by compile_workflow; ``missing`` pairs each field path with the missing variable,
+    ``empty`` with a variable that is set but empty (or blank) where a secret is needed."""
 
-    def __init__(self, missing: Sequence[tuple[FieldPath, str]]) -> None:
-        super().__init__(", ".join(name for _, name in missing))
+    def __init__(
+        self, missing: Sequence[tuple[FieldPath, str]], empty: Sequence[tuple[FieldPath, str]] = ()
+    ) -> None:
+        super().__init__(", ".join(name for _, name in (*missing, *empty)))
         self.missing = tuple(missing)
+        self.empty = tuple(empty)
+
+    def messages(self) -> list[tuple[FieldPath, str]]:
+        """Each problem as (field path, sentence); the values are never part of it."""
+        return [(path, f"environment variable {name} is not set") for path, name in self.missing] + [
+            (path, f"environment variable {name} is empty or blank; a secret must have a value")
+            for path, name in self.empty
+        ]
 
 
 class _Resolver:
-    """Expands ``${env:NAME}`` in manifest strings, remembering what is missing and what is secret."""
+    """Expands ``${env:NAME}`` in manifest strings, remembering what is missing, what is secret
+    and which values came from the environment (by their path in the compared view)."""
 
     def __init__(self, environ: Mapping[str, str]) -> None:
         self.environ = environ
         self.missing: list[tuple[FieldPath, str]] = []
+        self.empty: list[tuple[FieldPath, str]] = []
         self.secrets: set[str] = set()
+        self.env_fields: dict[tuple[str, ...], str] = {}
 
-    def text(self, path: FieldPath, value: str, *, secret: bool = False) -> str:
+    def text(
+        self, path: FieldPath, value: str, *, view: tuple[str, ...] | None = None, secret: bool = False
+    ) -> str:
+        names: list[str] = []
+
         def substitute(match: Any) -> str:
             name = match.group(1)
+            names.append(name)
             if name not in self.environ:
                 self.missing.append((path, name))
                 return ""
             return self.environ[name]
 
         resolved = ENV_REFERENCE.sub(substitute, value).replace("$${", "${")
-        if secret and resolved:
-            self.secrets.add(resolved)
+        if secret:
+            if names and not resolved.strip() and not any(p == path for p, _ in self.missing):
+                # An empty secret cannot be told apart from none, and scrubbing it is meaningless.
+                self.empty.append((path, names[0]))
+            elif resolved:
+                self.secrets.add(resolved)
+        elif names and view is not None:
+            self.env_fields[view] = value
         return resolved
 
 
@@ -125,8 +218,8 @@ def compile_workflow(manifest: AnyManifest, *, instance: str, environ: Mapping[s
     else:
         parameters = _lineage_builder_parameters(manifest, resolver)
     credential = _credential(manifest, name, resolver)
-    if resolver.missing:
-        raise UnresolvedReferenceError(resolver.missing)
+    if resolver.missing or resolver.empty:
+        raise UnresolvedReferenceError(resolver.missing, resolver.empty)
     metadata = _metadata(package, name)
     metadata["labels"].update(manifest.metadata.labels)
     metadata["labels"][INSTANCE_LABEL] = instance
@@ -136,6 +229,10 @@ def compile_workflow(manifest: AnyManifest, *, instance: str, environ: Mapping[s
     if credential is not None:
         visible = {key: credential[key] for key in ("authType", "username", "extra")}
         metadata["annotations"][CREDENTIAL_ANNOTATION] = _COMPACT_SORTED.encode(visible)
+    if resolver.env_fields:
+        metadata["annotations"][ENV_ANNOTATION] = _COMPACT_SORTED.encode(
+            {env_pointer(path): text for path, text in resolver.env_fields.items()}
+        )
     if manifest.spec.schedule is not None:
         metadata["annotations"][SCHEDULE_ANNOTATION] = manifest.spec.schedule.cron
         metadata["annotations"][TIMEZONE_ANNOTATION] = manifest.spec.schedule.timezone
@@ -150,6 +247,7 @@ def compile_workflow(manifest: AnyManifest, *, instance: str, environ: Mapping[s
         name=name,
         body=body,
         secrets=frozenset(resolver.secrets),
+        env_fields=resolver.env_fields,
     )
 
 
@@ -163,10 +261,7 @@ def compile_all(
         try:
             compiled.append(compile_workflow(item.manifest, instance=instance, environ=environ))
         except UnresolvedReferenceError as exc:
-            problems.extend(
-                item.source.problem(path, f"environment variable {variable} is not set")
-                for path, variable in exc.missing
-            )
+            problems.extend(item.source.problem(path, message) for path, message in exc.messages())
     if problems:
         raise ManifestError(problems)
     return compiled
@@ -245,6 +340,9 @@ def _payload(credential: dict[str, Any]) -> dict[str, Any]:
     return {"parameter": "credentialGuid", "type": "credential", "body": credential}
 
 
+_EXTRA = ("credential", "extra")
+
+
 def _credential(manifest: AnyManifest, name: str, r: _Resolver) -> dict[str, Any] | None:
     """The inline credential of ``.s3()``, ``.gcs()`` or ``.adls()``; None for the backing store."""
     store = manifest.spec.object_store.store
@@ -254,29 +352,31 @@ def _credential(manifest: AnyManifest, name: str, r: _Resolver) -> dict[str, Any
         auth, username, password = "s3", store.access_key, store.secret_key
         user_path, password_path = (*at, "access_key"), (*at, "secret_key")
         extra = {
-            "region": r.text((*at, "region"), store.region),
-            "s3_bucket": r.text((*at, "bucket"), store.bucket),
+            "region": r.text((*at, "region"), store.region, view=(*_EXTRA, "region")),
+            "s3_bucket": r.text((*at, "bucket"), store.bucket, view=(*_EXTRA, "s3_bucket")),
         }
     elif isinstance(store, GCS):
         at = (*path, "gcs")
         auth, username, password = "gcs", store.project_id, store.service_account_json
         user_path, password_path = (*at, "project_id"), (*at, "service_account_json")
-        extra = {"gcs_bucket": r.text((*at, "bucket"), store.bucket)}
+        extra = {"gcs_bucket": r.text((*at, "bucket"), store.bucket, view=(*_EXTRA, "gcs_bucket"))}
     elif isinstance(store, ADLS):
         at = (*path, "adls")
         auth, username, password = "adls", store.client_id, store.client_secret
         user_path, password_path = (*at, "client_id"), (*at, "client_secret")
         extra = {
-            "azure_tenant_id": r.text((*at, "tenant_id"), store.tenant_id),
-            "storage_account_name": r.text((*at, "account_name"), store.account_name),
-            "adls_container": r.text((*at, "container"), store.container),
+            "azure_tenant_id": r.text((*at, "tenant_id"), store.tenant_id, view=(*_EXTRA, "azure_tenant_id")),
+            "storage_account_name": r.text(
+                (*at, "account_name"), store.account_name, view=(*_EXTRA, "storage_account_name")
+            ),
+            "adls_container": r.text((*at, "container"), store.container, view=(*_EXTRA, "adls_container")),
         }
     else:
         return None
     return {
         "name": f"{name}-0",
         "authType": auth,
-        "username": r.text(user_path, username),
+        "username": r.text(user_path, username, view=("credential", "username")),
         "password": r.text(password_path, password, secret=True),
         "extra": extra,
         "connectorConfigName": CONNECTOR_CONFIG_NAME,
@@ -303,6 +403,11 @@ _PARAMETERS: SharedParameters = {}
 _MAX_PARAMETERS = 20_000
 
 
+def _text_param(r: _Resolver, name: str, path: FieldPath, value: str) -> dict[str, Any]:
+    """A parameter from a manifest string, ``${env:NAME}`` references resolved."""
+    return _param(name, r.text(path, value, view=("parameters", name)))
+
+
 def _optional(params: list[dict[str, Any]], values: Mapping[str, Any]) -> None:
     """``_add_optional_params``: append each non-None value, in order."""
     params.extend(_param(key, value) for key, value in values.items() if value is not None)
@@ -324,8 +429,8 @@ def _asset_import_parameters(manifest: AssetImportManifest, r: _Resolver) -> lis
             continue
         at: FieldPath = ("spec", key)
         params += [
-            _param(f"{key}_prefix", r.text((*at, "prefix"), section.prefix)),
-            _param(f"{key}_key", r.text((*at, "object_key"), section.object_key)),
+            _text_param(r, f"{key}_prefix", (*at, "prefix"), section.prefix),
+            _text_param(r, f"{key}_key", (*at, "object_key"), section.object_key),
             _param(f"{key}_upsert_semantic", section.input_handling),
         ]
         advanced = section.advanced
@@ -360,8 +465,8 @@ def _lineage_builder_parameters(manifest: LineageBuilderManifest, r: _Resolver) 
     spec = manifest.spec
     at: FieldPath = ("spec", "lineage")
     params = [
-        _param("lineage_prefix", r.text((*at, "prefix"), spec.lineage.prefix)),
-        _param("lineage_key", r.text((*at, "object_key"), spec.lineage.object_key)),
+        _text_param(r, "lineage_prefix", (*at, "prefix"), spec.lineage.prefix),
+        _text_param(r, "lineage_key", (*at, "object_key"), spec.lineage.object_key),
         _param("lineage_import_type", "CLOUD"),
         _param("cloud_source", CREDENTIAL_PLACEHOLDER),
     ]

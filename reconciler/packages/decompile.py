@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.manifest.models import API_VERSION
-from reconciler.packages.compiler import SCHEDULE_ANNOTATION, TIMEZONE_ANNOTATION
+from reconciler.packages.compiler import SCHEDULE_ANNOTATION, TIMEZONE_ANNOTATION, recorded_env_fields
 from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL, PACKAGES, PROTECT_ANNOTATION
 from reconciler.packages.spec import parameter_values
 
@@ -64,6 +64,7 @@ def decompile(
     if store:
         body["object_store"] = store
     body.update(_asset_import(params) if kind == "AssetImport" else _lineage_builder(params))
+    _restore_env_references(body, recorded_env_fields(annotations))
     if SCHEDULE_ANNOTATION in annotations:
         body["schedule"] = {
             "cron": annotations[SCHEDULE_ANNOTATION],
@@ -123,6 +124,35 @@ def _object_store(credential: CredentialInfo | None, manifest_name: str) -> dict
             }
         }
     return None
+
+
+# Where a value of the compared view (reconciler/plan/normalise.py) comes from in a manifest.
+_CREDENTIAL_FIELDS = {
+    ("username",): ("access_key", "project_id", "client_id"),
+    ("extra", "region"): ("region",),
+    ("extra", "s3_bucket"): ("bucket",),
+    ("extra", "gcs_bucket"): ("bucket",),
+    ("extra", "azure_tenant_id"): ("tenant_id",),
+    ("extra", "storage_account_name"): ("account_name",),
+    ("extra", "adls_container"): ("container",),
+}
+_PARAMETER_FIELDS = {"prefix": "prefix", "key": "object_key"}
+
+
+def _restore_env_references(body: dict[str, Any], recorded: Mapping[tuple[str, ...], str]) -> None:
+    """Write back the ``${env:NAME}`` text of each value the last apply took from the environment
+    (ENV_ANNOTATION): an exported manifest references the variable, never holds its value."""
+    for path, text in recorded.items():
+        if path[0] == "parameters" and len(path) == 2:
+            section, _, suffix = path[1].rpartition("_")
+            target = body.get(section)
+            if isinstance(target, dict) and suffix in _PARAMETER_FIELDS:
+                target[_PARAMETER_FIELDS[suffix]] = text
+        elif path[0] == "credential" and tuple(path[1:]) in _CREDENTIAL_FIELDS:
+            for store in (body.get("object_store") or {}).values():
+                for field in _CREDENTIAL_FIELDS[tuple(path[1:])]:
+                    if field in store:
+                        store[field] = text
 
 
 def _asset_import(params: Mapping[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,9 @@ INSTANCE_LABEL = "reconciler.dev/instance"
 MANIFEST_LABEL = "reconciler.dev/manifest"
 # The credential's non-secret parts (authType, username, extra), so plans can show what changed.
 CREDENTIAL_ANNOTATION = "reconciler.dev/credential"
+# Which values came from `${env:NAME}` references: JSON pointer into the compared view -> the
+# manifest text (`/imports/${env:PREFIX}`). Plans, drift and export show that text, never the value.
+ENV_ANNOTATION = "reconciler.dev/env"
 # Set from `protect: true`; prune skips such workflows even after their manifest is gone.
 PROTECT_ANNOTATION = "reconciler.dev/protect"
 NAMESPACE = "default"

@@ -64,3 +64,41 @@ def credential_matches(recorded: str, credential: Mapping[str, Any]) -> bool:
     except ValueError:  # a salt that is not hex: recorded by someone else
         return False
     return hmac.compare_digest(expected, recorded)
+
+
+def env_digest(values: Mapping[str, str], salt: str) -> str:
+    """A salted HMAC of each value resolved from the environment, by its JSON pointer:
+    ``{"v": "v1", "salt": ..., "macs": {pointer: hmac}}``. Enough to tell that a value changed
+    (and which), never what it is."""
+    key = bytes.fromhex(salt)
+    macs = {
+        pointer: hmac.new(key, pointer.encode() + b"\0" + value.encode(), hashlib.sha256).hexdigest()
+        for pointer, value in sorted(values.items())
+    }
+    return canonical_json({"v": _VERSION, "salt": salt, "macs": macs}).decode()
+
+
+def env_digest_matches(recorded: str | None, values: Mapping[str, str]) -> bool:
+    """True when ``recorded`` (from env_digest) is of exactly these values."""
+    salt = _env_salt(recorded)
+    return salt is not None and hmac.compare_digest(env_digest(values, salt), recorded or "")
+
+
+def env_value_matches(recorded: str | None, pointer: str, value: object) -> bool:
+    """True when ``recorded`` holds ``value`` for the field at ``pointer``."""
+    salt = _env_salt(recorded)
+    if salt is None or not isinstance(value, str):
+        return False
+    macs = json.loads(recorded or "{}").get("macs") or {}
+    expected = json.loads(env_digest({pointer: value}, salt))["macs"][pointer]
+    return isinstance(macs.get(pointer), str) and hmac.compare_digest(macs[pointer], expected)
+
+
+def _env_salt(recorded: str | None) -> str | None:
+    try:
+        data = json.loads(recorded) if recorded else None
+        salt = data.get("salt") if isinstance(data, dict) and data.get("v") == _VERSION else None
+        bytes.fromhex(salt) if isinstance(salt, str) else None
+    except ValueError:
+        return None
+    return salt if isinstance(salt, str) and salt else None

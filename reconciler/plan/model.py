@@ -61,7 +61,11 @@ class PlannedWorkflow:
     run_policy: str = "on-change"
     depends_on: tuple[str, ...] = ()
     # Fields the manifest's `ignore` leaves to the tenant: (path in the view, live value or ABSENT).
+    # For the applier only: a saved plan records the paths, not the values.
     keep_live: tuple[tuple[tuple[str, ...], Any], ...] = ()
+    # View paths whose values came from ${env:NAME} references: before, after and changes show
+    # the reference there, never the value.
+    masked: tuple[tuple[str, ...], ...] = ()
 
     @property
     def is_noop(self) -> bool:
@@ -69,6 +73,15 @@ class PlannedWorkflow:
 
     def has(self, action: Action) -> bool:
         return action in self.actions
+
+
+@dataclass(frozen=True)
+class PruneOptions:
+    """``--prune`` and ``--max-prune``: whether managed workflows without a manifest are archived,
+    and the largest share of the managed set one plan may archive."""
+
+    prune: bool = False
+    max_percent: float = 20.0
 
 
 @dataclass(frozen=True)

@@ -22,8 +22,11 @@ from reconciler.packages.spec import parameter_values
 
 # Annotations the reconciler keeps for itself; compared by their own rules, not shown as diffs.
 CREDENTIAL_DIGEST_ANNOTATION = "reconciler.dev/credential-digest"
+ENV_DIGEST_ANNOTATION = "reconciler.dev/env-digest"  # salted digests of the values from ${env:...}
 LAST_RUN_ANNOTATION = "reconciler.dev/last-run"
-BOOKKEEPING_ANNOTATIONS = frozenset({CREDENTIAL_DIGEST_ANNOTATION, LAST_RUN_ANNOTATION})
+BOOKKEEPING_ANNOTATIONS = frozenset(
+    {CREDENTIAL_DIGEST_ANNOTATION, ENV_DIGEST_ANNOTATION, LAST_RUN_ANNOTATION}
+)
 # Prefixes that Argo and Kubernetes write on their own.
 SERVER_OWNED_PREFIXES = ("workflows.argoproj.io/", "kubectl.kubernetes.io/")
 

@@ -22,11 +22,24 @@ from reconciler.collector import collector_paused
 from reconciler.desired import DesiredWorkflow
 from reconciler.errors import ReconcilerError
 from reconciler.manifest.models import parse_pointer
+from reconciler.packages.compiler import env_pointer, recorded_env_fields
 from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL, PROTECT_ANNOTATION
 from reconciler.packages.spec import JSON_SCALARS, cloud_source
-from reconciler.plan.digests import credential_digest, credential_matches, new_salt, spec_digest
+from reconciler.plan.digests import (
+    credential_digest,
+    credential_matches,
+    env_digest,
+    env_digest_matches,
+    new_salt,
+    spec_digest,
+)
 from reconciler.plan.model import ABSENT, Action, FieldChange, Plan, PlannedWorkflow
-from reconciler.plan.normalise import CREDENTIAL_DIGEST_ANNOTATION, LAST_RUN_ANNOTATION, workflow_view
+from reconciler.plan.normalise import (
+    CREDENTIAL_DIGEST_ANNOTATION,
+    ENV_DIGEST_ANNOTATION,
+    LAST_RUN_ANNOTATION,
+    workflow_view,
+)
 
 _MISSING = object()
 _RECORD = json.JSONEncoder(sort_keys=True, separators=(",", ":"))  # one encoder, not one per record
@@ -157,19 +170,28 @@ def _plan(
 
 
 def _check_prune(archiving: int, managed: int, max_percent: float) -> None:
+    refusal = prune_refusal(archiving, managed, max_percent)
+    if refusal:
+        raise PlanningError(refusal)
+
+
+def prune_refusal(archiving: int, managed: int, max_percent: float) -> str | None:
+    """Why archiving ``archiving`` of ``managed`` workflows is refused, or None when it is not.
+    The planner checks it when planning and the applier again before it archives anything."""
     if archiving == 0:
-        return
-    if archiving == managed:
-        raise PlanningError(
+        return None
+    if archiving >= managed:
+        return (
             f"refusing to prune: it would archive every managed workflow ({managed}); "
             "check the manifest path, or archive them another way"
         )
     share = 100.0 * archiving / managed
     if share > max_percent:
-        raise PlanningError(
+        return (
             f"refusing to prune {archiving} of {managed} managed workflows ({share:.0f}%): more than "
             f"--max-prune {max_percent:g}%; raise --max-prune if this is intended"
         )
+    return None
 
 
 def _archive(workflow: LiveWorkflow) -> PlannedWorkflow:
@@ -207,9 +229,13 @@ def _plan_one(
     )
 
     annotations: dict[str, str] = {}
+    env_fields = item.compiled.env_fields
+    env_values = {env_pointer(path): _lookup(after, path) for path in env_fields}
     if live is None:
         if credential is not None:
             annotations[CREDENTIAL_DIGEST_ANNOTATION] = credential_digest(credential, salt())
+        if env_fields:
+            annotations[ENV_DIGEST_ANNOTATION] = env_digest(env_values, salt())
         if policy != "never":
             annotations[LAST_RUN_ANNOTATION] = record
         reason = "not on the tenant" + ("; its first run starts with it" if policy != "never" else "")
@@ -217,7 +243,8 @@ def _plan_one(
             reason = f"workflow {item.adopt} to adopt does not exist; creating it. " + reason
         return planned(
             workflow=item.compiled.name,
-            after=after,
+            after=masked_view(after, env_fields),
+            masked=tuple(sorted(env_fields)),
             actions=(Action.CREATE,),
             reasons=(reason,),
             annotations=annotations,
@@ -277,6 +304,13 @@ def _plan_one(
     if credentials_changed and Action.UPDATE not in actions:
         actions.append(Action.UPDATE)
 
+    if env_fields:
+        recorded_env = live.annotations.get(ENV_DIGEST_ANNOTATION)
+        matches = env_digest_matches(recorded_env, env_values)
+        annotations[ENV_DIGEST_ANNOTATION] = (
+            recorded_env if matches and recorded_env else env_digest(env_values, salt())
+        )
+
     last_run = live.annotations.get(LAST_RUN_ANNOTATION)
     if adopting and last_run is None and not changes:
         last_run = record  # adopting an unchanged workflow does not call for a run
@@ -287,11 +321,25 @@ def _plan_one(
         actions.append(Action.RERUN)
         reasons.append(rerun_reason)
 
+    # What came from the environment is shown as the manifest's reference, never as the value:
+    # the live side by what apply last recorded (ENV_ANNOTATION), the desired side by the manifest.
+    applied_env = recorded_env_fields(live.annotations)
+    old_texts = {**env_fields, **applied_env}
+    new_texts = {**applied_env, **env_fields}
+    if old_texts:
+        changes = [
+            FieldChange(c.op, c.path, _mask(c.old, c.path, old_texts), _mask(c.new, c.path, new_texts))
+            for c in changes
+        ]
+        after_shown = masked_view(after, new_texts)
+        before = after_shown if after is before else masked_view(before, old_texts)
+        after = after_shown
     return planned(
         workflow=live.name,
         actions=tuple(actions) or (Action.NOOP,),
         reasons=tuple(reasons),
         changes=tuple(changes),
+        masked=tuple(sorted(old_texts)),
         before=before,
         resource_version=live.resource_version,
         credential_ref=cloud_source(live.spec),
@@ -300,6 +348,22 @@ def _plan_one(
         annotations=annotations,
         credentials_changed=credentials_changed,
     )
+
+
+def masked_view(view: dict[str, Any], texts: Mapping[tuple[str, ...], str]) -> dict[str, Any]:
+    """``view`` with the value at each path of ``texts`` replaced by its text (copy on write)."""
+    masked: dict[str, Any] = _mask(view, (), texts)
+    return masked
+
+
+def _mask(value: Any, at: tuple[str, ...], texts: Mapping[tuple[str, ...], str]) -> Any:
+    if not texts or value is None:
+        return value
+    if at in texts:
+        return texts[at]
+    if type(value) is not dict or not any(path[: len(at)] == at for path in texts):
+        return value
+    return {key: _mask(inner, (*at, key), texts) for key, inner in value.items()}
 
 
 def _rerun_reason(policy: str, last_run: str | None, record: str) -> str | None:

@@ -24,7 +24,7 @@ metadata:
   name: {name}
 spec:
   object_store:
-    s3: {{access_key: AKIA, secret_key: "${{env:RECONCILER_CANARY_SECRET}}", bucket: b, region: r}}
+    s3: {{access_key: AKIA, secret_key: "${{env:CANARY_SECRET}}", bucket: b, region: r}}
   assets: {{prefix: /p, object_key: a.csv}}
 {extra}"""
 
@@ -84,7 +84,7 @@ def test_no_secret_and_no_environment_value_is_written(tmp_path: Path, cache: Ma
     [entry] = entries(cache)
     text = entry.read_text()
     assert CANARY not in text
-    assert "${env:RECONCILER_CANARY_SECRET}" in text  # the reference, as written in the manifest
+    assert "${env:CANARY_SECRET}" in text  # the reference, as written in the manifest
 
 
 def test_an_edited_file_is_parsed_again(tmp_path: Path, cache: ManifestCache) -> None:
@@ -195,7 +195,7 @@ def test_a_missing_variable_in_a_cached_file_is_reported_at_its_line(
     assert again.hits == 1
     [problem] = caught.value.problems
     assert (problem.line, problem.path) == (7, "spec.object_store.s3.secret_key")
-    assert "RECONCILER_CANARY_SECRET is not set" in problem.message
+    assert "CANARY_SECRET is not set" in problem.message
 
 
 def test_valid_manifests_keep_only_the_position_of_their_name(tmp_path: Path) -> None:

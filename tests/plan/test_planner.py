@@ -19,7 +19,7 @@ from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL
 from reconciler.packages.spec import cloud_source
 from reconciler.plan import planner as planner_module
 from reconciler.plan.model import Action, FieldChange, Plan
-from reconciler.plan.normalise import CREDENTIAL_DIGEST_ANNOTATION, LAST_RUN_ANNOTATION
+from reconciler.plan.normalise import CREDENTIAL_DIGEST_ANNOTATION, ENV_DIGEST_ANNOTATION, LAST_RUN_ANNOTATION
 from reconciler.plan.planner import PlanningError, diff_views, handed_over, plan, run_record
 from tests.helpers import EXAMPLES
 from tests.plan.simulate import (
@@ -37,7 +37,7 @@ from tests.plan.simulate import (
 )
 
 ADOPTED = "csa-asset-import-1700000000"
-BOOKKEEPING = (CREDENTIAL_DIGEST_ANNOTATION, LAST_RUN_ANNOTATION)
+BOOKKEEPING = (CREDENTIAL_DIGEST_ANNOTATION, ENV_DIGEST_ANNOTATION, LAST_RUN_ANNOTATION)
 
 
 def _plan(desired: list[DesiredWorkflow], live: list[LiveWorkflow], salt: str = "11" * 16) -> Plan:
@@ -657,10 +657,11 @@ def test_the_visible_credential_never_holds_the_secret(tmp_path: Path) -> None:
     secret = ENVIRON["AWS_SECRET_ACCESS_KEY"]
     assert item.after["credential"] == {
         "authType": "s3",
-        "username": ENVIRON["AWS_ACCESS_KEY_ID"],
+        "username": "${env:AWS_ACCESS_KEY_ID}",  # a value from the environment is shown as its reference
         "extra": {"region": "us-west-1", "s3_bucket": "acme"},
     }
     assert secret not in json.dumps(item.after)
+    assert ENVIRON["AWS_ACCESS_KEY_ID"] not in json.dumps(item.after)
     assert secret not in json.dumps(live[0].raw)
 
 

@@ -37,7 +37,7 @@ def observed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
             "HOME": os.environ.get("HOME", ""),
             "EMULATOR_URL": server.base_url,
             "EMULATOR_KEY": KEY,
-            "RECONCILER_CANARY_SECRET": CANARY,
+            "CANARY_SECRET": CANARY,
         }
         result = subprocess.run(
             [str(SDK_PYTHON), str(SCENARIO)],
