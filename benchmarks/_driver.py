@@ -23,7 +23,7 @@ STARTED = time.perf_counter()
 
 from _rss import peak_rss_mb  # noqa: E402  (this directory, as the script's own)
 
-from reconciler.apply import apply_plan  # noqa: E402
+from reconciler.apply import ApplyGuard, apply_plan  # noqa: E402
 from reconciler.collector import freeze_after_pauses  # noqa: E402
 from reconciler.commands.plan import desired_and_live, plan_state  # noqa: E402
 from reconciler.render.plan import render_text  # noqa: E402
@@ -39,6 +39,7 @@ async def scenario(command: str, manifests: Path, phases: dict[str, float], out:
         phases["read"] = time.perf_counter() - mark
         out["rss_mb_after"] = {"read": peak_rss_mb()}
         mark = time.perf_counter()
+        guard = ApplyGuard.of(live, desired, instance=settings.instance)
         result, _ = plan_state(settings, desired, live)
         phases["diff"] = time.perf_counter() - mark
         out["rss_mb_after"]["diff"] = peak_rss_mb()
@@ -49,7 +50,9 @@ async def scenario(command: str, manifests: Path, phases: dict[str, float], out:
         out["plan_chars"] = len(text)
         if command == "apply" and result.has_changes:
             mark = time.perf_counter()
-            applied = await apply_plan(result, desired, client, parallelism=settings.parallelism)
+            applied = await apply_plan(
+                result, desired, client, guard=guard, parallelism=settings.parallelism
+            )
             phases["apply"] = time.perf_counter() - mark
             out["rss_mb_after"]["apply"] = peak_rss_mb()
             mark = time.perf_counter()

@@ -23,11 +23,11 @@ from reconciler.atlan.models import ACTIVE_PHASES, FINISHED_PHASES, SUCCEEDED, L
 from reconciler.desired import DesiredWorkflow
 from reconciler.errors import ApiError, ConflictError, OutcomeUnknownError, ReconcilerError
 from reconciler.packages.compiler import CREDENTIAL_PLACEHOLDER
-from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL
+from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL, PROTECT_ANNOTATION
 from reconciler.packages.spec import cloud_source, parameters, tasks
 from reconciler.plan.model import ABSENT, Action, Plan, PlannedWorkflow
 from reconciler.plan.normalise import LAST_RUN_ANNOTATION
-from reconciler.plan.planner import same_run, with_claim
+from reconciler.plan.planner import prune_refusal, same_run, with_claim
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +83,72 @@ class _ItemFailedError(ReconcilerError):
     pass
 
 
+@dataclass(frozen=True)
+class ApplyGuard:
+    """What the applier checks by itself before each write, whatever plan it was handed.
+
+    Built from the live workflows this apply read, not from the plan: a plan (a saved file above
+    all) is a request. No write to, or archive of, a workflow without this instance's label,
+    except the adoption of the name a manifest's ``adopt:`` gives; no archive of a protected
+    workflow; and the prune guards (reconciler.plan.planner.prune_refusal) hold again here.
+    """
+
+    instance: str
+    owners: Mapping[str, str | None]  # live workflow -> its instance label (None: unmanaged)
+    protected: frozenset[str]
+    adoptions: Mapping[str, str]  # manifest name -> the workflow its `adopt:` names
+    prune: bool = False
+    max_prune_percent: float = 20.0
+
+    @classmethod
+    def of(
+        cls,
+        live: Iterable[LiveWorkflow],
+        desired: Iterable[DesiredWorkflow],
+        *,
+        instance: str,
+        prune: bool = False,
+        max_prune_percent: float = 20.0,
+    ) -> ApplyGuard:
+        owners: dict[str, str | None] = {}
+        protected = set()
+        for workflow in live:
+            owners[workflow.name] = workflow.labels.get(INSTANCE_LABEL)
+            if workflow.annotations.get(PROTECT_ANNOTATION) == "true":
+                protected.add(workflow.name)
+        adoptions = {d.name: d.adopt for d in desired if d.adopt}
+        return cls(instance, owners, frozenset(protected), adoptions, prune, max_prune_percent)
+
+    def prune_refusal(self, plan: Plan) -> str | None:
+        archiving = plan.count(Action.ARCHIVE)
+        if archiving and not self.prune:
+            return "refusing to archive: this apply was not asked to prune (--prune)"
+        managed = sum(1 for owner in self.owners.values() if owner == self.instance)
+        return prune_refusal(archiving, managed, self.max_prune_percent)
+
+    def refusal(self, item: PlannedWorkflow) -> str | None:
+        """Why ``item`` must not be carried out, or None."""
+        if item.has(Action.CREATE):
+            if item.workflow in self.owners and self.owners[item.workflow] != self.instance:
+                return f"refusing to create {item.workflow}: a workflow of that name exists and is not ours"
+            return None
+        if item.workflow not in self.owners:
+            return f"refusing to change {item.workflow}: this apply did not read it from the tenant"
+        owner = self.owners[item.workflow]
+        adopting = (
+            owner is None
+            and item.has(Action.ADOPT)
+            and item.manifest is not None
+            and self.adoptions.get(item.manifest) == item.workflow
+        )
+        if owner != self.instance and not adopting:
+            whose = "unmanaged" if owner is None else f"managed by instance {owner!r}"
+            return f"refusing to change {item.workflow}: it is {whose}, not by {self.instance!r}"
+        if item.has(Action.ARCHIVE) and item.workflow in self.protected:
+            return f"refusing to archive {item.workflow}: it is protected (protect: true)"
+        return None
+
+
 @dataclass
 class _Runner:
     plan: Plan
@@ -90,6 +156,7 @@ class _Runner:
     api: WorkflowApi
     parallelism: int
     wait: WaitPolicy | None
+    guard: ApplyGuard
     sleep: Callable[[float], Awaitable[None]]
     clock: Callable[[], float]
     active: set[str] = field(default_factory=set)
@@ -98,8 +165,10 @@ class _Runner:
     results: dict[str, ItemResult] = field(default_factory=dict)
     done: dict[str, asyncio.Event] = field(default_factory=dict)
     addresses: dict[str, str] = field(default_factory=dict)  # manifest name -> plan address
+    prune_refused: str | None = None
 
     async def run(self) -> ApplyResult:
+        self.prune_refused = self.guard.prune_refusal(self.plan)
         reruns = [i.workflow for i in self.plan.items if i.has(Action.RERUN) and not i.has(Action.CREATE)]
         if reruns:
             runs = await self.api.runs_for(reruns, phases=ACTIVE_PHASES)
@@ -167,6 +236,9 @@ class _Runner:
         return ItemResult(item.address, item.workflow, item.actions, outcome, detail, run)
 
     async def _execute(self, item: PlannedWorkflow) -> ItemResult:
+        refused = self.guard.refusal(item) or (self.prune_refused if item.has(Action.ARCHIVE) else None)
+        if refused:
+            raise _ItemFailedError(refused)
         desired = self.desired.get(item.manifest or "")
         if item.has(Action.ARCHIVE):
             await self.api.archive(item.workflow)
@@ -374,11 +446,15 @@ async def apply_plan(
     desired: Iterable[DesiredWorkflow],
     api: WorkflowApi,
     *,
+    guard: ApplyGuard,
     parallelism: int = 8,
     wait: WaitPolicy | None = None,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> ApplyResult:
-    """Carry out ``plan``; every item gets a result, and nothing raises for one item's failure."""
-    runner = _Runner(plan, {d.name: d for d in desired}, api, parallelism, wait, sleep, clock)
+    """Carry out ``plan``; every item gets a result, and nothing raises for one item's failure.
+
+    ``guard`` (ApplyGuard.of the live workflows this apply read) refuses, item by item, what no
+    plan may ask for."""
+    runner = _Runner(plan, {d.name: d for d in desired}, api, parallelism, wait, guard, sleep, clock)
     return await runner.run()

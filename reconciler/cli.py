@@ -161,7 +161,8 @@ def plan(
     ] = False,
 ) -> int:
     """Show what apply would do: create, update, rerun, adopt or archive."""
-    from reconciler.commands.plan import PruneOptions, plan_command
+    from reconciler.commands.plan import plan_command
+    from reconciler.plan.model import PruneOptions
 
     return plan_command(
         paths,
@@ -209,7 +210,7 @@ def apply(
 ) -> int:
     """Create, update and rerun workflows so the tenant matches the manifests (or apply a saved plan)."""
     from reconciler.commands.apply import apply_command
-    from reconciler.commands.plan import PruneOptions
+    from reconciler.plan.model import PruneOptions
 
     return apply_command(
         paths,

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.apply import ApplyResult, WaitPolicy, apply_plan, request_body
+from reconciler.apply import ApplyGuard, ApplyResult, WaitPolicy, apply_plan, request_body
 from reconciler.atlan.models import ACTIVE_PHASES, LiveRun, LiveWorkflow
 from reconciler.desired import DesiredWorkflow
 from reconciler.errors import ConflictError, OutcomeUnknownError, ReconcilerError, ServerError
@@ -193,6 +193,17 @@ def _plan(desired: list[DesiredWorkflow], live: Iterable[LiveWorkflow] = ()) -> 
 
 
 async def _apply(p: Plan, desired: list[DesiredWorkflow], api: FakeApi, **options: Any) -> ApplyResult:
+    # The applier's own checks see the fake tenant as it is when the apply starts, as the CLI's do.
+    options.setdefault(
+        "guard",
+        ApplyGuard.of(
+            [LiveWorkflow.from_source(w) for w in api.workflows.values()],
+            desired,
+            instance=INSTANCE,
+            prune=True,
+            max_prune_percent=100,
+        ),
+    )
     return await asyncio.wait_for(apply_plan(p, desired, api, **options), timeout=5)
 
 
@@ -658,7 +669,8 @@ async def test_create_conflict_counts_as_done_only_when_the_workflow_is_ours(
         existing["metadata"]["labels"][INSTANCE_LABEL] = owner
     api.workflows[p.items[0].workflow] = {"metadata": existing["metadata"], "spec": existing["spec"]}
 
-    result = await _apply(p, desired, api)
+    # It appeared after the apply read the tenant (a concurrent apply): the guard did not see it.
+    result = await _apply(p, desired, api, guard=ApplyGuard.of([], desired, instance=INSTANCE))
 
     assert [c.method for c in api.calls] == ["create_workflow", "get_workflow"]
     (item,) = result.items
@@ -672,7 +684,8 @@ async def test_archive_items_archive(tmp_path: Path) -> None:
         address="workflow.old", kind="AssetImport", workflow="old", manifest=None, actions=(Action.ARCHIVE,)
     )
     api = FakeApi()
-    result = await _apply(Plan(instance=INSTANCE, items=(item,)), [], api)
+    guard = ApplyGuard(INSTANCE, {"old": INSTANCE, "kept": INSTANCE}, frozenset(), {}, True, 100)
+    result = await _apply(Plan(instance=INSTANCE, items=(item,)), [], api, guard=guard)
     assert [c.method for c in api.calls] == ["archive"]
     assert [(i.outcome, i.detail) for i in result.items] == [("done", "archived")]
 

@@ -9,20 +9,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler import console
-from reconciler.apply import ApplyResult, WaitPolicy, apply_plan
+from reconciler.apply import ApplyGuard, ApplyResult, WaitPolicy, apply_plan
 from reconciler.atlan import LiveWorkflow
-from reconciler.commands.plan import PruneOptions, desired_and_live, plan_state
+from reconciler.commands.plan import desired_and_live, plan_state
 from reconciler.desired import DesiredWorkflow
 from reconciler.errors import PlanFileError, ReconcilerError
 from reconciler.github import GitHubClient, GitHubContext, check_plan_against_review, write_step_summary
 from reconciler.manifest.loader import manifest_files
-from reconciler.plan.model import Plan
+from reconciler.plan.model import Plan, PruneOptions
 from reconciler.plan.planfile import (
     PlanFile,
     fingerprints,
     is_plan_file,
     load_plan_file,
+    plan_differences,
     resource_versions,
+    saved_prune_options,
     stale_reasons,
 )
 from reconciler.render.plan import plan_as_dict, render_markdown, render_text
@@ -38,15 +40,25 @@ def _confirm() -> bool:
 
 
 def _saved_plan(
-    settings: Settings, saved: PlanFile, desired: Sequence[DesiredWorkflow], live: Sequence[LiveWorkflow]
+    settings: Settings, saved: PlanFile, desired: Sequence[DesiredWorkflow], live: list[LiveWorkflow]
 ) -> Plan:
-    """The saved plan, if manifests, secrets and live workflows are still what it was made from."""
+    """The plan made now from the saved plan's manifests and the live tenant, when it is exactly
+    what the file recorded. The file is a request, not an authority: nothing it says is carried
+    out unless planning again decides the same."""
     files, _ = manifest_files([Path(p) for p in saved.paths])
     reasons = stale_reasons(saved, fingerprints(files, desired, resource_versions(live)), desired)
     if reasons:
         shown = "; ".join(reasons[:5]) + (f"; and {len(reasons) - 5} more" if len(reasons) > 5 else "")
         raise PlanFileError(f"the saved plan is stale ({shown}); run plan again")
-    return saved.plan
+    recomputed, _ = plan_state(settings, desired, live, saved_prune_options(saved))
+    differences = plan_differences(saved.plan, recomputed)
+    if differences:
+        more = f" (and {len(differences) - 1} more)" if len(differences) > 1 else ""
+        raise PlanFileError(
+            f"the saved plan is not what planning decides now: {differences[0]}{more}; "
+            "it was edited, or made by another version; run plan again"
+        )
+    return recomputed
 
 
 @dataclass(frozen=True)
@@ -87,6 +99,15 @@ async def _run(
 ) -> tuple[Plan, ApplyResult | None]:
     async with desired_and_live(settings, paths, environ) as (client, desired, live):
         if saved is not None:
+            prune = saved_prune_options(saved)
+        guard = ApplyGuard.of(
+            live,
+            desired,
+            instance=settings.instance,
+            prune=prune.prune,
+            max_prune_percent=prune.max_percent,
+        )
+        if saved is not None:
             result = _saved_plan(settings, saved, desired, live)
         else:
             result, _ = plan_state(settings, desired, live, prune)
@@ -96,7 +117,8 @@ async def _run(
             return result, None
         if saved is None and not auto_approve and not _confirm():
             raise ReconcilerError("apply cancelled")
-        return result, await apply_plan(result, desired, client, parallelism=parallelism, wait=wait)
+        applied = await apply_plan(result, desired, client, guard=guard, parallelism=parallelism, wait=wait)
+        return result, applied
 
 
 def apply_command(

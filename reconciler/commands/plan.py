@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from reconciler.github import (
     write_step_summary,
 )
 from reconciler.manifest.loader import manifest_files
-from reconciler.plan.model import Plan
+from reconciler.plan.model import Plan, PruneOptions
 from reconciler.plan.planfile import dump_plan_file, fingerprints, resource_versions
 from reconciler.plan.planner import handed_over, plan
 from reconciler.render.plan import plan_as_dict, render_json, render_markdown, render_text
@@ -32,12 +31,6 @@ class PlanFormat(StrEnum):
     text = "text"
     markdown = "markdown"
     json = "json"
-
-
-@dataclass(frozen=True)
-class PruneOptions:
-    prune: bool = False
-    max_percent: float = 20.0
 
 
 @asynccontextmanager
@@ -77,7 +70,7 @@ def plan_state(
     settings: Settings,
     desired: Sequence[DesiredWorkflow],
     live: list[LiveWorkflow],
-    prune: PruneOptions = PruneOptions(),
+    prune: PruneOptions | None = None,
 ) -> tuple[Plan, dict[str, str | None]]:
     """The plan from the desired to the live state; also the resourceVersion of each live
     workflow read (what a saved plan records). Takes ``live`` over: the list is emptied."""
@@ -86,8 +79,8 @@ def plan_state(
         desired,
         handed_over(live),  # so each live workflow is freed once planned
         instance=settings.instance,
-        prune=prune.prune,
-        max_prune_percent=prune.max_percent,
+        prune=prune is not None and prune.prune,
+        max_prune_percent=20.0 if prune is None else prune.max_percent,
     )
     return result, versions
 

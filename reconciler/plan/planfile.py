@@ -19,8 +19,8 @@ from reconciler.atlan.models import LiveWorkflow
 from reconciler.desired import DesiredWorkflow
 from reconciler.errors import PlanFileError
 from reconciler.plan.digests import canonical_json, credential_matches
-from reconciler.plan.model import FORMAT_VERSION, Action, FieldChange, Plan, PlannedWorkflow
-from reconciler.plan.normalise import CREDENTIAL_DIGEST_ANNOTATION
+from reconciler.plan.model import FORMAT_VERSION, Action, FieldChange, Plan, PlannedWorkflow, PruneOptions
+from reconciler.plan.normalise import CREDENTIAL_DIGEST_ANNOTATION, ENV_DIGEST_ANNOTATION
 
 KIND = "reconciler-plan"
 
@@ -67,6 +67,10 @@ def fingerprints(
 def dump_plan_file(
     plan: Plan, prints: Fingerprints, *, paths: Sequence[str], options: Mapping[str, Any]
 ) -> str:
+    recorded = asdict(plan)
+    for item in recorded["items"]:
+        # The applier's live values of ignored fields are not part of the request: paths only.
+        item["keep_live"] = [[list(path), None] for path, _ in item["keep_live"]]
     return (
         json.dumps(
             {
@@ -76,7 +80,7 @@ def dump_plan_file(
                 "paths": list(paths),
                 "options": dict(options),
                 "fingerprints": asdict(prints),
-                "plan": asdict(plan),
+                "plan": recorded,
             },
             indent=2,
             ensure_ascii=False,
@@ -138,7 +142,61 @@ def _item(data: dict[str, Any]) -> PlannedWorkflow:
     )
     fields["depends_on"] = tuple(data["depends_on"])
     fields["keep_live"] = tuple((tuple(path), value) for path, value in data["keep_live"])
+    fields["masked"] = tuple(tuple(path) for path in data.get("masked", ()))
     return PlannedWorkflow(**fields)
+
+
+def saved_prune_options(saved: PlanFile) -> PruneOptions:
+    """The --prune and --max-prune the saved plan was made with."""
+    prune = saved.options.get("prune", False)
+    share = saved.options.get("max_prune_percent", 20.0)
+    if not isinstance(prune, bool) or isinstance(share, bool) or not isinstance(share, int | float):
+        raise PlanFileError("the saved plan's options are not readable; run plan again")
+    return PruneOptions(prune=prune, max_percent=float(share))
+
+
+# Digests salted afresh by every plan: equal decisions, different text.
+_SALTED = frozenset({CREDENTIAL_DIGEST_ANNOTATION, ENV_DIGEST_ANNOTATION})
+
+
+def decision(item: PlannedWorkflow) -> dict[str, Any]:
+    """What an item asks the applier to do, without what differs between two equal plans (the
+    salts of digests, the wording of reasons): two plans with equal decisions do the same."""
+    return {
+        "workflow": item.workflow,
+        "manifest": item.manifest,
+        "actions": [a.value for a in item.actions],
+        "changes": [[c.op, list(c.path), c.old, c.new] for c in item.changes],
+        "resource_version": item.resource_version,
+        "annotations": {k: (k if k in _SALTED else v) for k, v in sorted(item.annotations.items())},
+        "credentials_changed": item.credentials_changed,
+        "run_record": item.run_record,
+        "run_policy": item.run_policy,
+        "keep_live": sorted(list(path) for path, _ in item.keep_live),
+        "depends_on": list(item.depends_on),
+    }
+
+
+def plan_differences(saved: Plan, now: Plan) -> list[str]:
+    """How the decisions of ``saved`` differ from those of ``now``, one sentence each."""
+    found = []
+    if saved.instance != now.instance:
+        found.append(f"it is for instance {saved.instance!r}, not {now.instance!r}")
+    before = {item.address: decision(item) for item in saved.items}
+    after = {item.address: decision(item) for item in now.items}
+    for address in sorted(before.keys() | after.keys()):
+        if address not in after:
+            found.append(f"{address} ({', '.join(before[address]['actions'])}) is not in the plan made now")
+        elif address not in before:
+            found.append(f"{address} ({', '.join(after[address]['actions'])}) is missing from the saved plan")
+        elif before[address] != after[address]:
+            fields = [key for key in after[address] if before[address].get(key) != after[address][key]]
+            found.append(f"{address}: {', '.join(fields)} differ")
+    if [i.address for i in saved.items] != [i.address for i in now.items] and not found:
+        found.append("the order of the items differs")
+    if tuple(saved.orphans) != tuple(now.orphans):
+        found.append("the workflows without a manifest differ")
+    return found
 
 
 def stale_reasons(recorded: PlanFile, now: Fingerprints, desired: Sequence[DesiredWorkflow]) -> list[str]:

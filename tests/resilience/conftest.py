@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.apply import ApplyResult, apply_plan
+from reconciler.apply import ApplyGuard, ApplyResult, apply_plan
 from reconciler.commands.plan import desired_and_live, plan_state
 from reconciler.emulator import Clock, EmulatorConfig, EmulatorServer, FaultConfig
 from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL
@@ -100,10 +100,13 @@ class Tenant:
 
     async def _apply(self, settings: Settings) -> tuple[Plan, ApplyResult | None]:
         async with desired_and_live(settings, [self.manifests], _environ()) as (client, desired, live):
+            guard = ApplyGuard.of(live, desired, instance=settings.instance)
             result, _ = plan_state(settings, desired, live)
             if not result.has_changes:
                 return result, None
-            return result, await apply_plan(result, desired, client, parallelism=settings.parallelism)
+            return result, await apply_plan(
+                result, desired, client, guard=guard, parallelism=settings.parallelism
+            )
 
     # -- the emulator's side ---------------------------------------------------------------------
 
