@@ -39,20 +39,30 @@ DEMO_ENV := AWS_ACCESS_KEY_ID="$${AWS_ACCESS_KEY_ID:-AKIADEMO}" \
 	AZURE_CLIENT_SECRET="$${AZURE_CLIENT_SECRET:-demo-secret}"
 
 DEMO_STATE := .reconciler/demo
+# The demo runs on the embedded emulator on purpose, also where CI or ATLAN_API_KEY is set.
+DEMO_TARGET := RECONCILER_TARGET=embedded
 
 demo: setup  ## plan -> apply -> plan on the example manifests against a fresh embedded emulator
 	rm -rf $(DEMO_STATE)
-	$(DEMO_ENV) RECONCILER_STATE_DIR=$(DEMO_STATE) $(RUN) reconciler validate $(MANIFESTS)
-	$(DEMO_ENV) RECONCILER_STATE_DIR=$(DEMO_STATE) $(RUN) reconciler plan $(MANIFESTS)
-	$(DEMO_ENV) RECONCILER_STATE_DIR=$(DEMO_STATE) $(RUN) reconciler apply --auto-approve $(MANIFESTS)
+	$(DEMO_ENV) $(DEMO_TARGET) RECONCILER_STATE_DIR=$(DEMO_STATE) $(RUN) reconciler validate $(MANIFESTS)
+	$(DEMO_ENV) $(DEMO_TARGET) RECONCILER_STATE_DIR=$(DEMO_STATE) $(RUN) reconciler plan $(MANIFESTS)
+	$(DEMO_ENV) $(DEMO_TARGET) RECONCILER_STATE_DIR=$(DEMO_STATE) $(RUN) reconciler apply --auto-approve $(MANIFESTS)
 	@echo "--- plan again: the tenant now matches the manifests (exit 0 means no changes)"
-	$(DEMO_ENV) RECONCILER_STATE_DIR=$(DEMO_STATE) $(RUN) reconciler plan --detailed-exitcode $(MANIFESTS)
+	$(DEMO_ENV) $(DEMO_TARGET) RECONCILER_STATE_DIR=$(DEMO_STATE) $(RUN) reconciler plan --detailed-exitcode $(MANIFESTS)
 
-lint: setup  ## ruff, mypy and the import layering contracts
+lint: setup  ## ruff, mypy, the import layering contracts and zizmor on the action and workflows
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy
 	$(RUN) lint-imports
+	$(RUN) zizmor --offline --no-progress --persona pedantic action.yml .github/workflows/
+
+# The action installs from requirements/action.txt: uv.lock's runtime packages and the build
+# backend (the `build` group), with hashes. tests/github/test_action_install.py fails when stale.
+.PHONY: lock-action
+lock-action: setup  ## regenerate requirements/action.txt (the action's hash-pinned install) from uv.lock
+	$(RUN) uv export --frozen --no-dev --group build --no-emit-project --format requirements-txt > requirements/action.txt.tmp
+	mv requirements/action.txt.tmp requirements/action.txt
 
 unit: setup setup-sdk  ## pytest only
 	$(RUN) pytest --cov --cov-report=term --cov-fail-under=90
