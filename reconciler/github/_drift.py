@@ -3,7 +3,8 @@
 The issue body starts with a hidden marker naming the instance and a digest of the drift report,
 so a run that finds the same drift changes nothing (no edit, no notification), a run that finds
 different drift edits the body and adds one short comment, and a clean run closes the issue with
-a note linking the run.
+a note linking the run. Only those hidden lines are read back, and only where they are put (the
+first two lines): the report below them quotes names and values from the tenant and the manifests.
 """
 
 from __future__ import annotations
@@ -15,12 +16,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from reconciler.github._body import BODY_LIMIT, drift_marker, fit, strip_leading_marker
+from reconciler.github._body import BODY_LIMIT, drift_marker, first_line, fit, strip_leading_marker
 from reconciler.github._client import GitHubClient, Issue
 from reconciler.github._context import GitHubContext
 
 DRIFT_LABEL = "drift"
 _DIGEST = re.compile(r"<!-- reconciler:drift-digest sha256=(?P<digest>[0-9a-f]{64}) -->")
+
+
+def _recorded_digest(body: str) -> str | None:
+    """The digest on the body's second line, where ``drift_issue_body`` puts it."""
+    lines = body.lstrip().split("\n", 2)
+    match = _DIGEST.fullmatch(lines[1].strip()) if len(lines) > 1 else None
+    return match["digest"] if match else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +62,9 @@ def drift_issue_body(body_markdown: str, *, instance: str, run_url: str | None) 
 
 
 def find_drift_issues(client: GitHubClient, *, instance: str, label: str = DRIFT_LABEL) -> list[Issue]:
-    """Open issues with ``label`` whose body carries ``instance``'s marker, oldest first."""
+    """Open issues with ``label`` whose body starts with ``instance``'s marker, oldest first."""
     marker = drift_marker(instance)
-    issues = [i for i in client.list_issues(labels=[label], state="open") if marker in i.body]
+    issues = [i for i in client.list_issues(labels=[label], state="open") if first_line(i.body) == marker]
     return sorted(issues, key=lambda issue: issue.number)
 
 
@@ -95,8 +103,7 @@ def sync_drift_issue(
         created = client.create_issue(title, body, labels=[label])
         return DriftIssueResult("created", created.number, created.html_url)
     issue = issues[0]
-    recorded = _DIGEST.search(issue.body)
-    if recorded is not None and recorded["digest"] == _digest(body_markdown) and issue.title == title:
+    if _recorded_digest(issue.body) == _digest(body_markdown) and issue.title == title:
         return DriftIssueResult("unchanged", issue.number, issue.html_url)
     client.update_issue(issue.number, title=title, body=body)
     link = f" (run {run_url})" if run_url else ""

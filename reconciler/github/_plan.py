@@ -12,6 +12,10 @@ summary so a mismatch can be described rather than only detected::
 
 On push to the default branch, apply re-plans, finds the merged pull request of the pushed commit
 and its plan comment, and compares (``check_plan_against_review``).
+
+Only those two lines are read back: the marker must be the comment's first line and the record
+its last, whole. The rendered plan between them quotes the pull request's text, escaped by the
+renderer, but even a ``<!-- reconciler:... -->`` it held verbatim would not be taken for either.
 """
 
 from __future__ import annotations
@@ -27,7 +31,15 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from reconciler.errors import GitHubError
-from reconciler.github._body import BODY_LIMIT, fit, plan_marker, safe_instance, strip_leading_marker
+from reconciler.github._body import (
+    BODY_LIMIT,
+    first_line,
+    fit,
+    last_line,
+    plan_marker,
+    safe_instance,
+    strip_leading_marker,
+)
 from reconciler.github._client import Comment, GitHubClient, PullRequest
 from reconciler.github._context import GitHubContext
 from reconciler.plan.normalise import CREDENTIAL_DIGEST_ANNOTATION, LAST_RUN_ANNOTATION
@@ -159,8 +171,9 @@ class RecordedPlan:
 
 
 def parse_plan_record(body: str) -> RecordedPlan | None:
-    """The record in a comment body, or None when there is none (or it is unreadable)."""
-    match = _RECORD.search(body)
+    """The record in a comment body (its whole last line), or None when there is none (or it is
+    unreadable). A record-like text anywhere else in the body is not read."""
+    match = _RECORD.fullmatch(last_line(body))
     if match is None or match["version"] != RECORD_VERSION:
         return None
     entries: dict[str, RecordedEntry] | None = None
@@ -258,7 +271,7 @@ def plan_comment_body(
 
 
 def _has_marker(body: str, marker: str) -> bool:
-    return body.lstrip().split("\n", 1)[0].strip() == marker
+    return first_line(body) == marker
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,7 @@
-"""Render a DriftReport as text, markdown (an issue body) or JSON. Pure: str out."""
+"""Render a DriftReport as text, markdown (an issue body) or JSON. Pure: str out.
+
+Addresses, workflow names, messages and changes are shown through ``reconciler.render.escape``.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,8 @@ from typing import Any
 
 from reconciler.drift import DriftReport
 from reconciler.plan.model import FORMAT_VERSION
-from reconciler.render.plan import change_line, fit_markdown, md_cell
+from reconciler.render.escape import html_code, md_code, md_fence, md_text, terminal_text
+from reconciler.render.plan import change_line, fit_markdown
 
 MARKDOWN_MARKER = "<!-- reconciler:drift -->"
 _MARKS = {
@@ -26,9 +30,10 @@ def render_drift_text(report: DriftReport) -> str:
     if report.clean:
         lines.append("No drift: the tenant matches git and every last run is healthy.")
     for finding in report.findings:
-        lines.append(f"  {_MARKS[finding.kind]} {finding.address}  ({finding.workflow})  [{finding.kind}]")
-        lines.append(f"      # {finding.message}")
-        lines += [f"      {change_line(c)}" for c in finding.changes]
+        address, workflow = terminal_text(finding.address), terminal_text(finding.workflow)
+        lines.append(f"  {_MARKS[finding.kind]} {address}  ({workflow})  [{finding.kind}]")
+        lines.append(f"      # {terminal_text(finding.message)}")
+        lines += [f"      {terminal_text(change_line(c))}" for c in finding.changes]
     lines.append(report.summary_line())
     return "\n".join(lines) + "\n"
 
@@ -36,7 +41,7 @@ def render_drift_text(report: DriftReport) -> str:
 def render_drift_markdown(report: DriftReport, *, limit: int = 65_000) -> str:
     head = [
         MARKDOWN_MARKER,
-        f"### reconciler drift for instance `{report.instance}`",
+        f"### reconciler drift for instance {md_code(report.instance)}",
         "",
         f"**{report.summary_line()}**",
         "",
@@ -46,12 +51,12 @@ def render_drift_markdown(report: DriftReport, *, limit: int = 65_000) -> str:
         return "\n".join(head) + "\n"
     rows = ["| | workflow | kind | finding |", "|---|---|---|---|"]
     rows += [
-        f"| `{_MARKS[f.kind]}` | `{f.address}` | {f.kind} | {md_cell(f.message)} |" for f in report.findings
+        f"| `{_MARKS[f.kind]}` | {md_code(f.address, cell=True)} | {f.kind} | {md_text(f.message)} |"
+        for f in report.findings
     ]
     details = [
-        f"<details><summary><code>{f.address}</code> {f.kind}</summary>\n\n```diff\n"
-        + "\n".join(change_line(c) for c in f.changes)
-        + "\n```\n</details>"
+        f"<details><summary>{html_code(f.address)} {f.kind}</summary>\n\n"
+        f"{md_fence((change_line(c) for c in f.changes), 'diff')}\n</details>"
         for f in report.findings
         if f.changes
     ]

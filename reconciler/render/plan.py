@@ -1,7 +1,10 @@
 """Render a Plan as text (Terraform-style), markdown (one PR comment) or JSON. Pure: str out.
 
 No renderer decides anything: they only format what the Plan says. Nothing a plan holds is
-secret, but values are still passed through the caller's scrubber when printed.
+secret, but values are still passed through the caller's scrubber when printed. Every name,
+value, reason and note is the pull request author's text: text and markdown show it through
+``reconciler.render.escape`` (inert: no terminal escape, no HTML, no mention, no broken table
+or fence); JSON keeps it exact.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import json
 from typing import Any
 
 from reconciler.plan.model import FORMAT_VERSION, Action, FieldChange, Plan, PlannedWorkflow
+from reconciler.render.escape import html_code, html_text, md_code, md_fence, md_text, terminal_text
 
 SYMBOLS = {
     Action.CREATE: "+",
@@ -39,6 +43,15 @@ def _value(value: Any) -> str:
 
 
 def change_line(change: FieldChange) -> str:
+    """One field change as a diff line, unescaped: callers escape it for where it is shown.
+
+    A change whose old and new are equal is one the planner masked (the value came from an
+    ``${env:NAME}`` reference): it shows the reference as written and says the value changed.
+    """
+    if change.op == "change" and change.old == change.new:
+        shown = change.old if isinstance(change.old, str) else _value(change.old)
+        shown = shown if len(shown) <= 120 else shown[:117] + "..."
+        return f"~ {change.dotted}: {shown} (value changed)"
     if change.op == "add":
         return f"+ {change.dotted}: {_value(change.new)}"
     if change.op == "remove":
@@ -50,30 +63,32 @@ def _paint(text: str, code: str, color: bool) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if color else text
 
 
+def _names(item: PlannedWorkflow) -> str:
+    return f"{terminal_text(item.address)}  ({terminal_text(item.workflow)})"
+
+
 def render_text(plan: Plan, *, color: bool = False) -> str:
     lines: list[str] = []
     changing = [item for item in plan.items if not item.is_noop]
     unchanged = [item for item in plan.items if item.is_noop]
     if changing:
-        lines.append(f'reconciler will perform these actions (instance "{plan.instance}"):')
+        lines.append(f'reconciler will perform these actions (instance "{terminal_text(plan.instance)}"):')
         lines.append("")
     for item in changing:
         mark = symbol(item)
         actions = ", ".join(a.value for a in item.actions)
-        lines.append(f"  {_paint(mark, _COLORS[mark], color)} {item.address}  ({item.workflow})  [{actions}]")
-        lines += [f"      # {reason}" for reason in item.reasons]
+        lines.append(f"  {_paint(mark, _COLORS[mark], color)} {_names(item)}  [{actions}]")
+        lines += [f"      # {terminal_text(reason)}" for reason in item.reasons]
         for change in item.changes:
-            line = change_line(change)
+            line = terminal_text(change_line(change))
             lines.append("      " + _paint(line, _COLORS[line[0]], color))
         lines.append("")
     if unchanged and len(plan.items) <= LIST_UNCHANGED_UP_TO:
-        lines += [
-            f"  {_paint('=', _COLORS['='], color)} {item.address}  ({item.workflow})" for item in unchanged
-        ]
+        lines += [f"  {_paint('=', _COLORS['='], color)} {_names(item)}" for item in unchanged]
         lines.append("")
     elif unchanged:
         lines += [f"  {len(unchanged)} workflows unchanged.", ""]
-    lines += [f"Note: {note}" for note in plan.notes]
+    lines += [f"Note: {terminal_text(note)}" for note in plan.notes]
     if not changing:
         lines.append("No changes. The tenant matches the manifests.")
     lines.append(_paint(plan.summary_line(), "1", color))
@@ -84,7 +99,7 @@ def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT, marker: str = MA
     """A PR comment: the summary first, one row per change, details collapsed, under ``limit``."""
     head = [
         marker,
-        f"### reconciler plan for instance `{plan.instance}`",
+        f"### reconciler plan for instance {md_code(plan.instance)}",
         "",
         f"**{plan.summary_line()}**",
         "",
@@ -92,21 +107,20 @@ def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT, marker: str = MA
     changing = [item for item in plan.items if not item.is_noop]
     if not changing:
         head.append("No changes. The tenant matches the manifests.")
-    head += [f"> {note}" for note in plan.notes]
+    head += [f"> {md_text(note)}" for note in plan.notes]
     table = ["", "| | workflow | actions | reason |", "|---|---|---|---|"] if changing else []
     table += [
-        f"| `{symbol(i)}` | `{i.address}` | {', '.join(a.value for a in i.actions)} | "
-        f"{md_cell('; '.join(i.reasons))} |"
+        f"| `{symbol(i)}` | {md_code(i.address, cell=True)} | {', '.join(a.value for a in i.actions)} | "
+        f"{md_text('; '.join(i.reasons))} |"
         for i in changing
     ]
     details = []
     for item in changing:
         if not item.changes:
             continue  # the table row says it all
-        body = "\n".join(change_line(c) for c in item.changes)
         details.append(
-            f"<details><summary><code>{item.address}</code> ({item.workflow})</summary>\n\n"
-            f"```diff\n{body}\n```\n</details>"
+            f"<details><summary>{html_code(item.address)} ({html_text(item.workflow)})</summary>\n\n"
+            f"{md_fence((change_line(c) for c in item.changes), 'diff')}\n</details>"
         )
     unchanged = len(plan.items) - len(changing)
     tail = ["", f"{unchanged} workflow(s) unchanged."] if unchanged else []
@@ -126,10 +140,6 @@ def fit_markdown(head: list[str], parts: list[str], *, limit: int, what: str) ->
             break
         kept += part + "\n"
     return kept + note
-
-
-def md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def plan_as_dict(plan: Plan) -> dict[str, Any]:

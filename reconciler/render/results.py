@@ -1,9 +1,12 @@
-"""Render the results of an apply: a per-item table and a closing line. Pure: str out."""
+"""Render the results of an apply: a per-item table and a closing line. Pure: str out.
+
+Addresses, details and run phases are shown through ``reconciler.render.escape``.
+"""
 
 from __future__ import annotations
 
 from reconciler.apply import ApplyResult, ItemResult
-from reconciler.render.plan import md_cell
+from reconciler.render.escape import md_code, md_text, terminal_text
 
 _MARKS = {"done": "✓", "failed": "✗", "already running": "↻", "skipped": "·", "unchanged": "="}
 _COLORS = {"done": "32", "failed": "31", "already running": "36", "skipped": "33", "unchanged": "2"}
@@ -14,14 +17,14 @@ def _line(item: ItemResult, width: int, color: bool) -> str:
     if color:
         mark = f"\x1b[{_COLORS[item.outcome]}m{mark}\x1b[0m"
     actions = ",".join(a.value for a in item.actions)
-    detail = f"  {item.detail}" if item.detail else ""
-    phase = f" (run {item.run_phase})" if item.run_phase else ""
-    return f"  {mark} {item.address:<{width}}  {actions:<14} {item.outcome}{phase}{detail}"
+    detail = f"  {terminal_text(item.detail)}" if item.detail else ""
+    phase = f" (run {terminal_text(item.run_phase)})" if item.run_phase else ""
+    return f"  {mark} {terminal_text(item.address):<{width}}  {actions:<14} {item.outcome}{phase}{detail}"
 
 
 def render_results_text(result: ApplyResult, *, color: bool = False) -> str:
     shown = [item for item in result.items if item.outcome != "unchanged"]
-    width = max((len(item.address) for item in shown), default=0)
+    width = max((len(terminal_text(item.address)) for item in shown), default=0)
     lines = ["Apply results:", *(_line(item, width, color) for item in shown)] if shown else []
     lines.append(
         f"Apply: {result.count('done')} done, {result.count('failed')} failed, "
@@ -44,8 +47,8 @@ def render_results_markdown(result: ApplyResult) -> str:
     if shown:
         lines += ["| | workflow | actions | outcome | detail |", "|---|---|---|---|---|"]
         lines += [
-            f"| {_MARKS[i.outcome]} | `{i.address}` | {', '.join(a.value for a in i.actions)} "
-            f"| {i.outcome} | {md_cell(i.detail)} |"
+            f"| {_MARKS[i.outcome]} | {md_code(i.address, cell=True)} | "
+            f"{', '.join(a.value for a in i.actions)} | {i.outcome} | {md_text(i.detail)} |"
             for i in shown
         ]
     return "\n".join(lines) + "\n"

@@ -25,6 +25,7 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github: FakeGitHub) ->
     manifests = tmp_path / "manifests"
     shutil.copytree(EXAMPLES, manifests)
     monkeypatch.setenv("RECONCILER_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("RECONCILER_TARGET", "embedded")  # GITHUB_ACTIONS alone does not choose it
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")
     for key, value in actions_environ(github, tmp_path).items():
         monkeypatch.setenv(key, value)

@@ -136,3 +136,29 @@ def test_the_renderers_own_marker_is_not_repeated(
     body = github.issues[number]["body"]
     assert body.splitlines()[0] == drift_marker("default")
     assert "<!-- reconciler:drift -->" not in body
+
+
+def test_an_issue_quoting_the_marker_below_its_first_line_is_not_ours(
+    github: FakeGitHub, context: GitHubContext, client: GitHubClient
+) -> None:
+    """The marker must be the body's first line, and the digest its second: a drift issue of
+    another instance whose report quotes them (a name, a value) is neither found nor trusted."""
+    quoting = f"{REPORT}| `{drift_marker('default')}` |\n"
+    other = sync(context, client, drifted=True, instance="staging", report=quoting).number or 0
+    assert drift_marker("default") in github.issues[other]["body"]
+    human = github.add_issue("Drift?", f"see below\n{drift_marker('default')}\n", ["drift"])
+
+    ours = sync(context, client, drifted=True)
+    assert ours.action == "created"
+    assert ours.number not in (other, human["number"])
+    assert sync(context, client, drifted=True) == DriftIssueResult("unchanged", ours.number, ours.url)
+
+    # A digest quoted in the report is not read: only the body's second line is.
+    body = github.issues[ours.number or 0]["body"]
+    digest_line = body.splitlines()[1]
+    github.issues[ours.number or 0]["body"] = body.replace(digest_line, "<!-- edited -->", 1) + digest_line
+    assert sync(context, client, drifted=True).action == "updated"
+
+    assert sync(context, client, drifted=False).action == "closed"
+    assert github.issues[other]["state"] == "open"
+    assert human["state"] == "open"

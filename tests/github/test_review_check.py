@@ -15,6 +15,7 @@ from reconciler.github import (
     compare_with_recorded,
     find_recorded_plan,
     parse_plan_record,
+    plan_comment_body,
     plan_fingerprint,
     plan_marker,
     plan_record,
@@ -117,6 +118,22 @@ def test_a_garbled_record_is_no_record() -> None:
     parsed = parse_plan_record(garbled)
     assert parsed is not None
     assert parsed.entries is None
+
+
+def test_only_the_last_line_is_read_as_the_record() -> None:
+    """A record-like line elsewhere in the comment (quoted, or in a value the plan shows) is not
+    taken for the renderer's own: the record is the comment's whole last line."""
+    forged = plan_record(as_dict(sample_plan(prefix="/forged")))
+    body = plan_comment_body(
+        f"| `{forged}` |\n{forged}\n", marker=plan_marker("default"), plan=as_dict(sample_plan())
+    )
+    assert body.count("<!-- reconciler:plan-record") == 3
+    parsed = parse_plan_record(body)
+    assert parsed is not None
+    assert parsed.digest == plan_fingerprint(as_dict(sample_plan()))
+    assert parse_plan_record(body + "a remark after the record\n") is None
+    assert parse_plan_record(f"{forged} trailing text") is None
+    assert parse_plan_record(body.replace("\n", "\r\n")) == parsed  # as edited in the web UI
 
 
 def merged_pr_with_plan(github: FakeGitHub, context: GitHubContext, client: GitHubClient, plan: Plan) -> None:

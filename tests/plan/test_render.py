@@ -147,6 +147,33 @@ def test_text_long_values_are_shortened() -> None:
     assert line.endswith('... -> "b"')
 
 
+MASKED = FieldChange("change", ("parameters", "assets_prefix"), "/${env:PREFIX}", "/${env:PREFIX}")
+
+
+def test_a_masked_change_shows_the_reference_and_says_the_value_changed() -> None:
+    """A value from ${env:NAME} arrives masked (old == new == the reference as written): shown
+    as written, unquoted, with no arrow; JSON keeps the data as the planner gave it."""
+    p = Plan(instance="prod", items=(item("a", Action.UPDATE, Action.RERUN, changes=(MASKED,)),))
+    line = "~ parameters.assets_prefix: /${env:PREFIX} (value changed)"
+
+    assert f"      {line}" in render_text(p).splitlines()
+    assert f"      \x1b[33m{line}\x1b[0m" in render_text(p, color=True).splitlines()
+    assert f"```diff\n{line}\n```" in render_markdown(p)
+    (change,) = plan_as_dict(p)["workflows"][0]["changes"]
+    assert change == {
+        "op": "change",
+        "path": ["parameters", "assets_prefix"],
+        "old": "/${env:PREFIX}",
+        "new": "/${env:PREFIX}",
+    }
+
+
+def test_a_masked_change_of_a_structured_value_is_shown_as_json() -> None:
+    masked = FieldChange("change", ("parameters", "paths"), ["${env:A}", 1], ["${env:A}", 1])
+    text = render_text(Plan(instance="prod", items=(item("a", Action.UPDATE, changes=(masked,)),)))
+    assert '      ~ parameters.paths: ["${env:A}", 1] (value changed)' in text.splitlines()
+
+
 @pytest.mark.parametrize("p", [EMPTY, Plan(instance="prod", items=())], ids=["unchanged items", "no items"])
 def test_text_for_a_plan_without_changes(p: Plan) -> None:
     text = render_text(p)
