@@ -50,9 +50,7 @@ async def scenario(command: str, manifests: Path, phases: dict[str, float], out:
         out["plan_chars"] = len(text)
         if command == "apply" and result.has_changes:
             mark = time.perf_counter()
-            applied = await apply_plan(
-                result, desired, client, guard=guard, parallelism=settings.parallelism
-            )
+            applied = await apply_plan(result, desired, client, guard=guard, parallelism=settings.parallelism)
             phases["apply"] = time.perf_counter() - mark
             out["rss_mb_after"]["apply"] = peak_rss_mb()
             mark = time.perf_counter()

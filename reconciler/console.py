@@ -7,6 +7,7 @@ import sys
 from typing import TextIO
 
 from reconciler.redaction import SECRETS
+from reconciler.render.escape import terminal_text
 
 
 def _write(stream: TextIO, text: str) -> None:
@@ -22,8 +23,12 @@ def out(text: str) -> None:
 
 
 def err(text: str) -> None:
-    """Write a diagnostic (an error, a progress note) to stderr."""
-    _write(sys.stderr, text)
+    """Write a diagnostic (an error, a progress note) to stderr.
+
+    Diagnostics quote what others wrote (file names, workflow names from the tenant, a reviewed
+    plan's differences) and are never coloured: every control character and bidi override in
+    them is shown escaped, so no value can recolour, overwrite or reorder a line."""
+    _write(sys.stderr, "\n".join(terminal_text(line) for line in text.split("\n")))
 
 
 def color_enabled(stream: TextIO | None = None) -> bool:

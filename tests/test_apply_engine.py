@@ -835,3 +835,108 @@ def test_request_body_does_not_touch_the_compiled_body(tmp_path: Path) -> None:
     assert desired[0].compiled.body == before
     assert body["metadata"]["resourceVersion"] == "7"
     assert cloud_source(body["spec"]) == GUID
+
+
+# -- the applier's own guard: whatever plan it is handed ---------------------------------------------
+
+
+def _live_source(name: str, *, owner: str | None, protect: bool = False) -> LiveWorkflow:
+    labels = {} if owner is None else {INSTANCE_LABEL: owner, MANIFEST_LABEL: name}
+    annotations = {"reconciler.dev/protect": "true"} if protect else {}
+    return LiveWorkflow.from_source(
+        {"metadata": {"name": name, "labels": labels, "annotations": annotations, "resourceVersion": "1"}}
+    )
+
+
+def _bare(workflow: str, *actions: Action, manifest: str | None = None) -> PlannedWorkflow:
+    return PlannedWorkflow(
+        address=f"AssetImport.{workflow}",
+        kind="AssetImport",
+        workflow=workflow,
+        manifest=manifest,
+        actions=actions,
+        resource_version="1",
+    )
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("item", "live", "refusal"),
+    [
+        (_bare("ui-made", Action.ARCHIVE), [_live_source("ui-made", owner=None)], "it is unmanaged"),
+        (
+            _bare("theirs", Action.ARCHIVE),
+            [_live_source("theirs", owner="staging")],
+            "managed by instance 'staging'",
+        ),
+        (
+            _bare("kept", Action.ARCHIVE),
+            [_live_source("kept", owner=INSTANCE, protect=True)],
+            "it is protected",
+        ),
+        (_bare("elsewhere", Action.ARCHIVE), [], "did not read it from the tenant"),
+        (
+            _bare("ui-made", Action.RERUN, manifest="a"),
+            [_live_source("ui-made", owner=None)],
+            "it is unmanaged",
+        ),
+        (
+            _bare("ui-made", Action.ADOPT, manifest="a"),
+            [_live_source("ui-made", owner=None)],
+            "it is unmanaged",  # no manifest of this apply adopts it
+        ),
+    ],
+)
+async def test_the_applier_refuses_what_no_plan_may_ask(
+    item: PlannedWorkflow, live: list[LiveWorkflow], refusal: str
+) -> None:
+    others = [_live_source(f"other-{n}", owner=INSTANCE) for n in range(9)]
+    guard = ApplyGuard.of([*live, *others], [], instance=INSTANCE, prune=True, max_prune_percent=100)
+    api = FakeApi()
+
+    result = await _apply(Plan(instance=INSTANCE, items=(item,)), [], api, guard=guard)
+
+    assert [c.method for c in api.calls if c.method != "runs_for"] == []  # reads only
+    [outcome] = result.items
+    assert outcome.outcome == "failed"
+    assert refusal in outcome.detail
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("prune", "max_percent", "archives", "refusal"),
+    [
+        (False, 100.0, 1, "was not asked to prune"),
+        (True, 20.0, 3, "more than --max-prune 20%"),
+        (True, 100.0, 10, "every managed workflow"),
+    ],
+)
+async def test_the_applier_checks_the_prune_guards_again(
+    prune: bool, max_percent: float, archives: int, refusal: str
+) -> None:
+    live = [_live_source(f"w{n}", owner=INSTANCE) for n in range(10)]
+    guard = ApplyGuard.of(live, [], instance=INSTANCE, prune=prune, max_prune_percent=max_percent)
+    items = tuple(_bare(f"w{n}", Action.ARCHIVE) for n in range(archives))
+    api = FakeApi()
+
+    result = await _apply(Plan(instance=INSTANCE, items=items), [], api, guard=guard)
+
+    assert api.calls == []
+    assert {(i.outcome, refusal in i.detail) for i in result.items} == {("failed", True)}
+
+
+@pytest.mark.anyio
+async def test_the_applier_adopts_only_what_a_manifest_names(tmp_path: Path) -> None:
+    desired = desired_from(write_manifests(tmp_path, a=manifest("a", adopt="csa-asset-import-1684500411")))
+    source = copy.deepcopy(desired[0].compiled.body)
+    del source["metadata"]["labels"][INSTANCE_LABEL]
+    source["metadata"]["resourceVersion"] = "4"
+    live = LiveWorkflow.from_source(source)
+    p = _plan(desired, [live])
+    assert p.items[0].has(Action.ADOPT)
+    api = FakeApi([live])
+
+    result = await _apply(p, desired, api, guard=ApplyGuard.of([live], desired, instance=INSTANCE))
+
+    assert result.items[0].outcome == "done"
+    assert [c.method for c in api.calls] == ["update_workflow"]
