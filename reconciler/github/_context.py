@@ -21,6 +21,9 @@ from reconciler.errors import GitHubError
 
 DEFAULT_API_URL = "https://api.github.com"
 DEFAULT_SERVER_URL = "https://github.com"
+# Who writes the plan comment with the job's own GITHUB_TOKEN. Only this author's comments are
+# read back: anyone can post a comment that starts with the marker.
+DEFAULT_COMMENT_AUTHOR = "github-actions[bot]"
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
 
@@ -38,13 +41,16 @@ class GitHubContext:
     sha: str | None = None
     run_id: str | None = None
     server_url: str = DEFAULT_SERVER_URL
+    comment_author: str = DEFAULT_COMMENT_AUTHOR  # RECONCILER_GITHUB_COMMENT_AUTHOR
     # Why the event gave no pull request number, for the error when one is needed.
     event_problem: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> GitHubContext:
         """Read GITHUB_API_URL, GITHUB_REPOSITORY, GITHUB_TOKEN, GITHUB_EVENT_NAME, GITHUB_EVENT_PATH,
-        GITHUB_STEP_SUMMARY, GITHUB_SHA, GITHUB_RUN_ID and GITHUB_SERVER_URL.
+        GITHUB_STEP_SUMMARY, GITHUB_SHA, GITHUB_RUN_ID, GITHUB_SERVER_URL and
+        RECONCILER_GITHUB_COMMENT_AUTHOR (the login the plan comment is written as, when the token
+        is not the job's own: a GitHub App's ``<slug>[bot]`` or a user's login).
 
         The event file is read here (it is small); a missing or unreadable one only matters to a
         caller that needs the pull request number.
@@ -76,6 +82,7 @@ class GitHubContext:
             sha=get("GITHUB_SHA"),
             run_id=get("GITHUB_RUN_ID"),
             server_url=server_url,
+            comment_author=get("RECONCILER_GITHUB_COMMENT_AUTHOR") or DEFAULT_COMMENT_AUTHOR,
             event_problem=problem,
         )
 

@@ -41,7 +41,7 @@ from reconciler.github._body import (
     strip_leading_marker,
 )
 from reconciler.github._client import Comment, GitHubClient, PullRequest
-from reconciler.github._context import GitHubContext
+from reconciler.github._context import DEFAULT_COMMENT_AUTHOR, GitHubContext
 from reconciler.plan.normalise import CREDENTIAL_DIGEST_ANNOTATION, LAST_RUN_ANNOTATION
 
 RECORD_VERSION = "v1"
@@ -284,9 +284,21 @@ class PublishedComment:
         return f"{self.action} {self.url}"
 
 
-def find_plan_comment(client: GitHubClient, pr_number: int, *, marker: str) -> Comment | None:
-    """The first comment on the pull request whose first line is ``marker``."""
-    return next((c for c in client.iter_issue_comments(pr_number) if _has_marker(c.body, marker)), None)
+def find_plan_comment(
+    client: GitHubClient, pr_number: int, *, marker: str, author: str = DEFAULT_COMMENT_AUTHOR
+) -> Comment | None:
+    """The first comment by ``author`` on the pull request whose first line is ``marker``.
+
+    Anyone who can comment can write the marker: a comment by someone else is neither edited nor
+    read back as the reviewed plan."""
+    return next(
+        (
+            c
+            for c in client.iter_issue_comments(pr_number)
+            if c.user == author and _has_marker(c.body, marker)
+        ),
+        None,
+    )
 
 
 def publish_plan_comment(
@@ -305,7 +317,7 @@ def publish_plan_comment(
     """
     number = pr_number if pr_number is not None else context.require_pull_request()
     body = plan_comment_body(markdown, marker=marker, plan=plan)
-    existing = find_plan_comment(client, number, marker=marker)
+    existing = find_plan_comment(client, number, marker=marker, author=context.comment_author)
     if existing is None:
         created = client.create_issue_comment(number, body)
         return PublishedComment("created", created.html_url, created.id)
@@ -339,7 +351,9 @@ def find_recorded_plan(
         if pull is None:
             return None
         pr_number = pull.number
-    comment = find_plan_comment(client, pr_number, marker=plan_marker(instance))
+    comment = find_plan_comment(
+        client, pr_number, marker=plan_marker(instance), author=context.comment_author
+    )
     if comment is None:
         return None
     recorded = parse_plan_record(comment.body)

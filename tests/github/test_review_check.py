@@ -23,7 +23,7 @@ from reconciler.github import (
 )
 from reconciler.plan.model import Action, FieldChange, Plan
 from reconciler.render.plan import plan_as_dict, render_markdown
-from tests.github.conftest import MERGE_SHA, PR_NUMBER, sample_plan, workflow
+from tests.github.conftest import MERGE_SHA, PR_NUMBER, empty_plan, sample_plan, workflow
 from tests.github.fake_github import FakeGitHub
 
 
@@ -206,3 +206,29 @@ def test_another_instances_plan_is_not_used(
     merged_pr_with_plan(github, context, client, sample_plan("staging"))
     check = check_plan_against_review(context, client, as_dict(sample_plan()), instance="default")
     assert check.status == "no-recorded-plan"
+
+
+def test_a_marker_comment_by_someone_else_is_neither_read_nor_edited(
+    github: FakeGitHub, context: GitHubContext, client: GitHubClient
+) -> None:
+    """A participant posts the marker and a forged record first: apply compares with the bot's
+    comment, and plan edits the bot's comment, never the participant's."""
+    marker = plan_marker("default")
+    forged = plan_comment_body("looks reviewed", marker=marker, plan=as_dict(sample_plan(prefix="/forged")))
+    github.add_comment(PR_NUMBER, forged, user="mallory")
+    merged_pr_with_plan(github, context, client, sample_plan())
+
+    found = find_recorded_plan(context, client, instance="default")
+    assert found is not None
+    assert found.digest == plan_fingerprint(as_dict(sample_plan()))
+    published = publish_plan_comment(context, render_markdown(empty_plan()), marker=marker, client=client)
+    assert published.action == "updated"
+    assert [c["body"] for c in github.comments[PR_NUMBER] if c["user"]["login"] == "mallory"] == [forged]
+
+
+def test_the_comment_author_can_be_set_for_an_app_token(
+    github: FakeGitHub, context: GitHubContext, client: GitHubClient
+) -> None:
+    merged_pr_with_plan(github, context, client, sample_plan())
+    as_app = dataclasses.replace(context, comment_author="acme-reconciler[bot]")
+    assert find_recorded_plan(as_app, client, instance="default") is None  # the bot's is not the app's
