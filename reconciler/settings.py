@@ -1,16 +1,22 @@
 """Every environment variable the reconciler reads, in one place (design §9).
 
 ``ATLAN_BASE_URL`` and ``ATLAN_API_KEY`` have the Atlan SDK's names, so a shell set up for the SDK
-works as it is. With no ``ATLAN_BASE_URL`` the CLI runs the embedded emulator in-process.
+works as it is. Which target a command talks to, the tenant or the embedded emulator, is decided
+from these by ``reconciler.target.choose_target`` (``RECONCILER_TARGET``, ``CI``).
+
+The state directory (``RECONCILER_STATE_DIR``) is made private by ``ensure_state_dir``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, SecretStr, ValidationError
+from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reconciler.errors import SettingsError
@@ -34,17 +40,37 @@ def _check_base_url(value: str | None) -> str | None:
     return value.rstrip("/") if value else value
 
 
+def _blank_is_unset(value: Any) -> Any:
+    # RECONCILER_TARGET is read in any case, and set to nothing it is the same as unset.
+    if isinstance(value, str):
+        return value.strip().lower() or None
+    return value
+
+
+TargetName = Literal["tenant", "embedded"]
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
     atlan_base_url: Annotated[str | None, AfterValidator(_check_base_url)] = Field(
         default=None,
         validation_alias="ATLAN_BASE_URL",
-        description="The tenant, e.g. https://tenant.atlan.com; unset: the embedded emulator.",
+        description="The tenant, e.g. https://tenant.atlan.com.",
     )
     atlan_api_key: SecretStr | None = Field(
         default=None, validation_alias="ATLAN_API_KEY", description="An Atlan API token."
     )
+    target: Annotated[TargetName | None, BeforeValidator(_blank_is_unset)] = Field(
+        default=None,
+        validation_alias="RECONCILER_TARGET",
+        description="'tenant' or 'embedded'; unset: the tenant if ATLAN_BASE_URL is set, else the "
+        "embedded emulator, but only outside CI and with no ATLAN_API_KEY (reconciler.target).",
+    )
+    # Set by CI services (GitHub Actions sets both). Kept as written: only the choice of target
+    # reads them, where empty, "false", "0" and "no" count as unset (reconciler.target).
+    ci: str = Field(default="", validation_alias="CI", repr=False, exclude=True)
+    github_actions: str = Field(default="", validation_alias="GITHUB_ACTIONS", repr=False, exclude=True)
     instance: Annotated[str, AfterValidator(_check_instance)] = Field(
         default="default",
         validation_alias="RECONCILER_INSTANCE",
@@ -79,7 +105,8 @@ class Settings(BaseSettings):
     state_dir: Path = Field(
         default=Path(".reconciler"),
         validation_alias="RECONCILER_STATE_DIR",
-        description="Where the embedded emulator keeps its database, and the manifest cache.",
+        description="Where the embedded emulator keeps its database, and the manifest cache; "
+        "private (0o700) and ignored by git (ensure_state_dir).",
     )
     cache: bool = Field(
         default=True,
@@ -88,13 +115,68 @@ class Settings(BaseSettings):
     )
 
     def manifest_cache(self) -> ManifestCache | None:
-        """The cache of validated manifests (reconciler.manifest.cache), unless turned off."""
-        return ManifestCache(self.state_dir / "cache" / "manifests") if self.cache else None
+        """The cache of validated manifests (reconciler.manifest.cache), unless turned off; the
+        state directory is made (private, git-ignored) when the first entry is written."""
+        if not self.cache:
+            return None
+        return ManifestCache(
+            self.state_dir / "cache" / "manifests", prepare=partial(ensure_state_dir, self.state_dir)
+        )
 
-    @property
-    def embedded(self) -> bool:
-        """True when no tenant is configured and the embedded emulator is the target."""
-        return self.atlan_base_url is None
+
+# What the reconciler itself puts in a state directory. An existing directory holding nothing
+# else (or empty) is taken to be one, and is tightened; any other is left as it is.
+STATE_DIR_MODE = 0o700
+STATE_GITIGNORE = "# Written by reconciler: nothing in this directory belongs in version control.\n*\n"
+_STATE_ENTRIES = frozenset(
+    {".gitignore", "cache", "emulator.db", "emulator.db-wal", "emulator.db-shm", "emulator.db-journal"}
+)
+
+
+def ensure_state_dir(path: Path) -> Path:
+    """Make ``path`` a state directory: mode 0o700, holding a ``.gitignore`` of ``*``; returns it.
+
+    A directory this creates always gets both. An existing one gets them only if it looks like a
+    state directory, i.e. holds nothing but what the reconciler writes there (an older
+    ``.reconciler``), or other state directories: so pointing RECONCILER_STATE_DIR (or ``emulator
+    serve --db``) at a directory of one's own, such as the repository root, never changes its mode
+    or what git sees. Its mode is tightened only if this user owns it. Raises OSError if it cannot
+    be created.
+    """
+    try:
+        path.mkdir(mode=STATE_DIR_MODE, parents=True)
+        created = True
+    except FileExistsError:
+        if not path.is_dir():
+            raise
+        created = False
+    if not created and not _looks_like_state_dir(path):
+        return path
+    with contextlib.suppress(OSError):  # a directory shared with other users stays as it is
+        info = path.stat()
+        if info.st_mode & 0o777 != STATE_DIR_MODE and (created or info.st_uid == os.getuid()):
+            path.chmod(STATE_DIR_MODE)
+    with contextlib.suppress(FileExistsError), (path / ".gitignore").open("x", encoding="utf-8") as file:
+        file.write(STATE_GITIGNORE)
+    return path
+
+
+def _looks_like_state_dir(path: Path) -> bool:
+    try:
+        entries = list(os.scandir(path))
+    except OSError:
+        return False
+    return all(
+        entry.name in _STATE_ENTRIES or (entry.is_dir() and _is_ours(Path(entry.path) / ".gitignore"))
+        for entry in entries
+    )
+
+
+def _is_ours(gitignore: Path) -> bool:
+    try:
+        return gitignore.read_text(encoding="utf-8") == STATE_GITIGNORE
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def load_settings() -> Settings:

@@ -1,16 +1,39 @@
-"""Open a client on the configured target: the Atlan tenant, or the embedded emulator in-process."""
+"""Open a client on the configured target: the Atlan tenant, or the embedded emulator in-process.
+
+Which one is decided by ``choose_target``, from the settings alone, before anything is sent or
+written. The embedded emulator is never chosen silently where a tenant was probably meant: in CI,
+or with an API key but no URL, the choice has to be made explicitly.
+
+=================  ==============  =============  ========  =====================================
+RECONCILER_TARGET  ATLAN_BASE_URL  ATLAN_API_KEY  CI [#]_   target
+=================  ==============  =============  ========  =====================================
+tenant             set             set            any       the tenant
+tenant             unset or        either unset   any       error naming what is missing
+embedded           any             any            any       the emulator (a set URL is ignored,
+                                                            and the stderr line says so)
+unset              set             set            any       the tenant
+unset              set             unset          any       error: ATLAN_API_KEY is not set
+unset              unset           unset          no        the emulator
+unset              unset           set            any       error: choose (URL or
+unset              unset           any            yes       RECONCILER_TARGET=embedded)
+=================  ==============  =============  ========  =====================================
+
+.. [#] CI or GITHUB_ACTIONS set, to anything but empty, "false", "0" or "no".
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 import httpx
 
 from reconciler import console
 from reconciler.atlan import AtlanWorkflowClient, RateLimit, RetryPolicy, Timeouts
 from reconciler.errors import SettingsError
-from reconciler.settings import Settings
+from reconciler.redaction import SECRETS
+from reconciler.settings import Settings, ensure_state_dir
 
 # The embedded emulator runs in this process; its key only has to match itself.
 _EMBEDDED_KEY = "embedded-emulator"
@@ -18,18 +41,81 @@ EMBEDDED_URL = "http://embedded-emulator"
 # Runs on the embedded emulator take this long, so `apply --wait` finishes quickly in a demo.
 EMBEDDED_RUN_SECONDS = 3.0
 
+_HOW_TO_CHOOSE = (
+    "set ATLAN_BASE_URL (and ATLAN_API_KEY) to use the tenant, "
+    "or RECONCILER_TARGET=embedded to use the embedded emulator"
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the commands go. ``why`` starts the one stderr line said for the embedded emulator."""
+
+    embedded: bool
+    why: str = ""
+
+
+TENANT = Target(embedded=False)
+
+
+def choose_target(settings: Settings) -> Target:
+    """The target the settings select (the table above); a SettingsError if they select none.
+
+    Pure: reads only ``settings``; names variables, never their values.
+    """
+    has_url = settings.atlan_base_url is not None
+    has_key = settings.atlan_api_key is not None and bool(settings.atlan_api_key.get_secret_value())
+    if settings.target == "embedded":
+        if has_url:
+            return Target(embedded=True, why="RECONCILER_TARGET=embedded (ATLAN_BASE_URL is ignored)")
+        return Target(embedded=True, why="RECONCILER_TARGET=embedded")
+    if settings.target == "tenant" or has_url:
+        missing = [name for name, ok in (("ATLAN_BASE_URL", has_url), ("ATLAN_API_KEY", has_key)) if not ok]
+        if not missing:
+            return TENANT
+        unset = f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set"
+        if settings.target == "tenant":
+            raise SettingsError(f"{unset}; RECONCILER_TARGET=tenant needs ATLAN_BASE_URL and ATLAN_API_KEY")
+        raise SettingsError(f"{unset}; it is needed to talk to the tenant at ATLAN_BASE_URL")
+    reasons = [
+        name
+        for name, present in (
+            ("ATLAN_API_KEY", has_key),
+            ("CI", _flag(settings.ci)),
+            ("GITHUB_ACTIONS", _flag(settings.github_actions)),
+        )
+        if present
+    ]
+    if reasons:
+        raise SettingsError(
+            f"ATLAN_BASE_URL is not set but {' and '.join(reasons)} {'is' if len(reasons) == 1 else 'are'} "
+            f"set, so the embedded emulator is not used without being asked for: {_HOW_TO_CHOOSE}"
+        )
+    return Target(embedded=True, why="No ATLAN_BASE_URL set")
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() not in ("", "false", "0", "no")
+
 
 @asynccontextmanager
 async def connect(settings: Settings) -> AsyncIterator[AtlanWorkflowClient]:
-    """A client for ``settings``; with no ATLAN_BASE_URL, for the embedded emulator (said once)."""
+    """A client for ``settings`` (see ``choose_target``); for the embedded emulator, said once on
+    stderr. A SettingsError before any request is sent or any file written if none is chosen."""
+    target = choose_target(settings)
     retry = RetryPolicy(attempts=settings.retries + 1, backoff_base=settings.retry_backoff)
     timeouts = Timeouts(connect=settings.timeout, read=settings.timeout, write=settings.timeout)
-    if settings.atlan_base_url is None:
+    if target.embedded:
         from reconciler.emulator import EmulatorConfig, create_app
 
-        settings.state_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            ensure_state_dir(settings.state_dir)
+        except OSError as exc:
+            raise SettingsError(
+                f"RECONCILER_STATE_DIR: cannot create the state directory ({exc.strerror or exc})"
+            ) from None
         database = settings.state_dir / "emulator.db"
-        console.err(f"No ATLAN_BASE_URL set: using the embedded emulator ({database}).")
+        console.err(f"{target.why}: using the embedded emulator ({database}).")
         app = create_app(
             EmulatorConfig(api_key=_EMBEDDED_KEY, db_path=database, run_seconds=EMBEDDED_RUN_SECONDS)
         )
@@ -42,10 +128,9 @@ async def connect(settings: Settings) -> AsyncIterator[AtlanWorkflowClient]:
             timeouts=timeouts,
         )
     else:
-        if settings.atlan_api_key is None or not settings.atlan_api_key.get_secret_value():
-            raise SettingsError(
-                f"ATLAN_API_KEY is not set; it is needed to talk to {settings.atlan_base_url}"
-            )
+        assert settings.atlan_base_url is not None  # choose_target saw both
+        assert settings.atlan_api_key is not None
+        SECRETS.add([settings.atlan_api_key.get_secret_value()])  # scrubbed if anything quotes it
         client = AtlanWorkflowClient(
             settings.atlan_base_url,
             settings.atlan_api_key.get_secret_value(),

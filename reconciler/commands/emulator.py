@@ -100,7 +100,11 @@ def serve_command(
             sys.stdout.flush()
 
         from reconciler.emulator.server import serve  # uvicorn: only for this command
+        from reconciler.settings import ensure_state_dir
 
+        # The database's directory is made like the state directory: private, ignored by git
+        # (an existing directory of other files is left as it is).
+        ensure_state_dir(db.parent)
         serve(config, host=host, port=port, allow_remote=allow_remote, log_level=log_level, on_ready=ready)
     except (ConfigError, OSError) as exc:
         sys.stderr.write(f"error: {exc}\n")

@@ -25,7 +25,7 @@ from reconciler.packages.decompile import CredentialInfo, decompile, kind_of
 from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL, PACKAGES, workflow_name
 from reconciler.packages.spec import cloud_source
 from reconciler.settings import Settings
-from reconciler.target import connect
+from reconciler.target import choose_target, connect
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ def export_command(
     if names and everything:
         raise ReconcilerError("give --all or --name, not both")
     exported = asyncio.run(export_workflows(settings, names, everything))
-    source = settings.atlan_base_url or "the embedded emulator"
+    source = "the embedded emulator" if choose_target(settings).embedded else str(settings.atlan_base_url)
     texts = [(item, to_yaml(item, source)) for item in exported]
     if output_dir is None:
         console.out("---\n".join(text for _, text in texts))

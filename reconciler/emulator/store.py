@@ -5,13 +5,24 @@ runs in one ``BEGIN IMMEDIATE`` transaction and stamps the rows it touches with 
 ``resourceVersion``. Each process keeps the parsed documents in memory and catches up by loading
 only the rows whose version is newer than the last one it saw, so searches never parse JSON and a
 write by another process is seen on the next request. One lock serialises access per process.
+
+No secret is kept. A credential row holds the metadata Atlan shows (``CREDENTIAL_METADATA``) and
+a salted digest of the whole body, ``v1:<salt hex>:<HMAC-SHA256 hex>`` (``credential_digest``):
+enough to tell whether a credential changed, not to recover it. The salt is random per
+credential and kept by the credentials that replace it, so two versions of one credential have
+equal digests exactly when their bodies are equal, while equal secrets of different credentials
+cannot be matched up and no precomputed table applies (someone holding the file can still test
+guesses, one HMAC each: the emulator holds test credentials, not production ones). A database written before
+this (the whole body in clear, an unsalted SHA-256) is rewritten that way when it is opened.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
+import secrets
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping
@@ -39,6 +50,11 @@ TIMEZONE_ANNOTATION = "orchestration.atlan.com/timezone"
 _GROUP = "workflowtemplates.argoproj.io"
 _NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 _LABEL_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
+# What of a credential's body is kept, and shown by ``GET credentials/{guid}``: never the secret.
+CREDENTIAL_METADATA = ("name", "authType", "username", "extra", "connectorConfigName")
+DIGEST_VERSION = "v1"
+_LEGACY_VERSION = "v0"  # a row replaced before the upgrade: the MAC covers its old unsalted SHA-256
+_SALT_BYTES = 16
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -73,8 +89,8 @@ CREATE TABLE IF NOT EXISTS credentials (
     parameter TEXT NOT NULL,
     name TEXT,
     auth_type TEXT,
-    fingerprint TEXT NOT NULL,
-    body TEXT,
+    fingerprint TEXT NOT NULL, -- credential_digest of the body sent: v1:<salt hex>:<mac hex>
+    body TEXT, -- the CREDENTIAL_METADATA of the body, as JSON; NULL once replaced
     created_rv INTEGER NOT NULL,
     replaced_rv INTEGER
 );
@@ -112,6 +128,63 @@ def _dumps(value: Any) -> str:
 
 def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def credential_digest(body: Mapping[str, Any], salt: bytes) -> str:
+    """``v1:<salt hex>:<HMAC-SHA256(salt, canonical JSON of body) hex>``."""
+    mac = hmac.new(salt, _canonical(body).encode(), hashlib.sha256).hexdigest()
+    return f"{DIGEST_VERSION}:{salt.hex()}:{mac}"
+
+
+def salt_of(digest: str | None) -> bytes | None:
+    """The salt of a digest this module wrote, or None."""
+    version, _, rest = (digest or "").partition(":")
+    salt, _, mac = rest.partition(":")
+    if version not in (DIGEST_VERSION, _LEGACY_VERSION) or not mac:
+        return None
+    try:
+        return bytes.fromhex(salt)
+    except ValueError:
+        return None
+
+
+def _credential_metadata(body: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: body[key] for key in CREDENTIAL_METADATA if key in body}
+
+
+def _migrate_credentials(conn: sqlite3.Connection) -> None:
+    """Rewrite credential rows of the old format (body in clear, unsalted SHA-256 fingerprint):
+    keep the metadata and a salted digest, and leave no copy of the secret in the file."""
+    legacy = "fingerprint NOT LIKE 'v1:%' AND fingerprint NOT LIKE 'v0:%'"
+    if conn.execute(f"SELECT 1 FROM credentials WHERE {legacy} LIMIT 1").fetchone() is None:  # noqa: S608
+        return
+    conn.execute("PRAGMA secure_delete = ON")  # what the updates free is overwritten with zeros
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        salts: dict[tuple[str, str], bytes] = {}
+        rows = conn.execute(
+            "SELECT guid, workflow, parameter, fingerprint, body FROM credentials"  # noqa: S608
+            f" WHERE {legacy} ORDER BY created_rv"
+        ).fetchall()
+        for guid, workflow, parameter, fingerprint, body in rows:
+            salt = salts.setdefault((workflow, parameter), secrets.token_bytes(_SALT_BYTES))
+            if body:
+                decoded = json.loads(body)
+                digest, kept = credential_digest(decoded, salt), _canonical(_credential_metadata(decoded))
+            else:
+                mac = hmac.new(salt, str(fingerprint).encode(), hashlib.sha256).hexdigest()
+                digest, kept = f"{_LEGACY_VERSION}:{salt.hex()}:{mac}", None
+            conn.execute(
+                "UPDATE credentials SET fingerprint = ?, body = ? WHERE guid = ?", (digest, kept, guid)
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    finally:
+        conn.execute("PRAGMA secure_delete = OFF")
+    # The old pages are still in the write-ahead log until it is copied back and emptied.
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def _not_found(name: str, group: str = _GROUP) -> ApiProblem:
@@ -227,12 +300,13 @@ class Store:
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
             if self.path != ":memory:":
-                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+                Path(self.path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30.0)
             if self.path != ":memory:":
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
             conn.executescript(_SCHEMA)
+            _migrate_credentials(conn)
             self._conn = conn
         return self._conn
 
@@ -356,7 +430,8 @@ class Store:
         return entry
 
     def credentials(self) -> list[dict[str, Any]]:
-        """Every credential without its secret body: guid, workflow, parameter, fingerprint, ..."""
+        """Every credential, as kept: guid, workflow, parameter, name, authType, fingerprint (the
+        salted digest, ``credential_digest``), createdRv, active."""
         with self._lock:
             rows = self._connection().execute(
                 "SELECT guid, workflow, parameter, name, auth_type, fingerprint, created_rv, replaced_rv"
@@ -375,13 +450,7 @@ class Store:
             )
         if row is None:
             return None
-        body = json.loads(row[1]) if row[1] else {}
-        shown = {
-            k: v
-            for k, v in body.items()
-            if k in ("name", "authType", "username", "extra", "connectorConfigName")
-        }
-        return {"id": row[0], **shown}
+        return {"id": row[0], **_credential_metadata(json.loads(row[1]) if row[1] else {})}
 
     # -- writes ------------------------------------------------------------------------------
 
@@ -400,7 +469,13 @@ class Store:
         created: dict[str, str] = {}
         for parameter, body in items:
             guid = seeded_uuid(seed, "credential", workflow, parameter, rv)
-            fingerprint = hashlib.sha256(_canonical(body).encode()).hexdigest()
+            # The salt stays with the credential across replacements, so equal bodies, equal digests.
+            current = conn.execute(
+                "SELECT fingerprint FROM credentials"
+                " WHERE workflow = ? AND parameter = ? AND replaced_rv IS NULL",
+                (workflow, parameter),
+            ).fetchone()
+            salt = (salt_of(current[0]) if current else None) or secrets.token_bytes(_SALT_BYTES)
             conn.execute(
                 "UPDATE credentials SET replaced_rv = ?, body = NULL"
                 " WHERE workflow = ? AND parameter = ? AND replaced_rv IS NULL",
@@ -415,8 +490,8 @@ class Store:
                     parameter,
                     str(body.get("name", "")),
                     str(body.get("authType", "")),
-                    fingerprint,
-                    _canonical(body),
+                    credential_digest(body, salt),
+                    _canonical(_credential_metadata(body)),
                     rv,
                 ),
             )

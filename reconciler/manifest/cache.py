@@ -20,7 +20,7 @@ import contextlib
 import hashlib
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
 
@@ -51,10 +51,13 @@ class _Entry(BaseModel):
 class ManifestCache:
     """Validated manifests by file content, one JSON file per entry under ``directory``."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, prepare: Callable[[], object] | None = None) -> None:
         self.directory = directory
         self.hits = 0
         self.misses = 0
+        # Called once, before the first entry is written: makes the state directory around
+        # ``directory`` (reconciler.settings.ensure_state_dir); an OSError skips the write.
+        self._prepare = prepare
 
     def get(self, content: bytes) -> list[CachedDocument] | None:
         path = self._path(content)
@@ -78,6 +81,9 @@ class ManifestCache:
         data = _Entry(documents=list(documents)).model_dump_json(by_alias=True, exclude_unset=True)
         temporary = path.with_suffix(f".{os.getpid()}.tmp")
         try:
+            if self._prepare is not None:
+                self._prepare()
+                self._prepare = None
             path.parent.mkdir(parents=True, exist_ok=True)
             temporary.write_text(data, encoding="utf-8")
             os.replace(temporary, path)  # readers see a whole entry or none
