@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -21,7 +22,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reconciler.errors import SettingsError
 from reconciler.manifest.cache import ManifestCache
-from reconciler.manifest.models import LABEL_NAME
+from reconciler.manifest.models import LABEL_NAME, ManifestEnviron
 
 
 def _check_instance(value: str) -> str:
@@ -102,6 +103,14 @@ class Settings(BaseSettings):
         validation_alias="RECONCILER_DRIFT_IGNORE",
         description="Comma-separated JSON pointers drift never reports, for every manifest.",
     )
+    env_allow: str = Field(
+        default="",
+        validation_alias="RECONCILER_ENV_ALLOW",
+        description=(
+            "Comma-separated patterns (shell-style, e.g. AWS_*,IMPORT_PREFIX) of the variables "
+            "manifests may reference; empty: any but the reserved ones."
+        ),
+    )
     state_dir: Path = Field(
         default=Path(".reconciler"),
         validation_alias="RECONCILER_STATE_DIR",
@@ -113,6 +122,11 @@ class Settings(BaseSettings):
         validation_alias="RECONCILER_CACHE",
         description="Keep validated manifests under <state dir>/cache, keyed by file content.",
     )
+
+    def manifest_environ(self, environ: Mapping[str, str]) -> ManifestEnviron:
+        """The variables ``${env:NAME}`` may read: ``environ`` within RECONCILER_ENV_ALLOW."""
+        patterns = tuple(p.strip() for p in self.env_allow.split(",") if p.strip())
+        return ManifestEnviron(environ, patterns)
 
     def manifest_cache(self) -> ManifestCache | None:
         """The cache of validated manifests (reconciler.manifest.cache), unless turned off; the

@@ -42,7 +42,10 @@ async def desired_and_live(
     manifests name them."""
     async with (
         reading_desired(
-            paths, instance=settings.instance, environ=environ, cache=settings.manifest_cache()
+            paths,
+            instance=settings.instance,
+            environ=settings.manifest_environ(environ),
+            cache=settings.manifest_cache(),
         ) as loading,
         connect(settings) as client,
     ):

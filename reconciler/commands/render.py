@@ -24,7 +24,10 @@ def render(
     paths: Sequence[Path], *, output: RenderFormat, settings: Settings, environ: Mapping[str, str]
 ) -> int:
     desired = read_desired(
-        paths, instance=settings.instance, environ=environ, cache=settings.manifest_cache()
+        paths,
+        instance=settings.instance,
+        environ=settings.manifest_environ(environ),
+        cache=settings.manifest_cache(),
     )
     bodies = [workflow.compiled.redacted() for workflow in desired]
     if output is RenderFormat.json:

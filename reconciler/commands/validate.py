@@ -20,7 +20,10 @@ def validate(paths: Sequence[Path], *, skip_env: bool, settings: Settings, envir
         ]
     else:
         desired = read_desired(
-            paths, instance=settings.instance, environ=environ, cache=settings.manifest_cache()
+            paths,
+            instance=settings.instance,
+            environ=settings.manifest_environ(environ),
+            cache=settings.manifest_cache(),
         )
         found = [(d.kind, d.file) for d in desired]
     kinds = Counter(kind for kind, _ in found)

@@ -12,9 +12,10 @@ String fields may contain ``${env:NAME}`` references, resolved at compile time. 
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import zoneinfo
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cache
 from typing import Annotated, Literal
 
@@ -119,6 +120,30 @@ GlossaryAttribute = Literal[
 ]
 InputHandling = Literal["upsert", "partial", "update"]
 RunPolicy = Literal["on-change", "always", "never"]
+
+
+class ManifestEnviron(Mapping[str, str]):
+    """The environment as manifests may read it: only the variables matching ``allowed``
+    (shell-style patterns; none means every variable). The reserved variables are refused
+    already by the models (reconciler.manifest.models.reserved_variable)."""
+
+    def __init__(self, environ: Mapping[str, str], allowed: Sequence[str] = ()) -> None:
+        self._environ = environ
+        self.allowed = tuple(allowed)
+
+    def allows(self, name: str) -> bool:
+        return not self.allowed or any(fnmatch.fnmatchcase(name, pattern) for pattern in self.allowed)
+
+    def __getitem__(self, name: str) -> str:
+        if not self.allows(name):
+            raise KeyError(name)
+        return self._environ[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name in self._environ if self.allows(name))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 # -- value checks: each raises ValueError with the sentence the user will read --

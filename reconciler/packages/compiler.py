@@ -30,6 +30,7 @@ from reconciler.manifest.models import (
     DataProductsSection,
     GlossariesSection,
     LineageBuilderManifest,
+    ManifestEnviron,
     parse_pointer,
 )
 from reconciler.packages.identity import (
@@ -158,17 +159,32 @@ class UnresolvedReferenceError(Exception):
     ``empty`` with a variable that is set but empty (or blank) where a secret is needed."""
 
     def __init__(
-        self, missing: Sequence[tuple[FieldPath, str]], empty: Sequence[tuple[FieldPath, str]] = ()
+        self,
+        missing: Sequence[tuple[FieldPath, str]],
+        empty: Sequence[tuple[FieldPath, str]] = (),
+        refused: Sequence[tuple[FieldPath, str, tuple[str, ...]]] = (),
     ) -> None:
         super().__init__(", ".join(name for _, name in (*missing, *empty)))
         self.missing = tuple(missing)
         self.empty = tuple(empty)
+        self.refused = tuple(refused)
 
     def messages(self) -> list[tuple[FieldPath, str]]:
         """Each problem as (field path, sentence); the values are never part of it."""
-        return [(path, f"environment variable {name} is not set") for path, name in self.missing] + [
-            (path, f"environment variable {name} is empty or blank; a secret must have a value")
-            for path, name in self.empty
+        return [
+            *((path, f"environment variable {name} is not set") for path, name in self.missing),
+            *(
+                (path, f"environment variable {name} is empty or blank; a secret must have a value")
+                for path, name in self.empty
+            ),
+            *(
+                (
+                    path,
+                    f"environment variable {name} is not allowed by RECONCILER_ENV_ALLOW "
+                    f"({', '.join(allowed)})",
+                )
+                for path, name, allowed in self.refused
+            ),
         ]
 
 
@@ -180,6 +196,7 @@ class _Resolver:
         self.environ = environ
         self.missing: list[tuple[FieldPath, str]] = []
         self.empty: list[tuple[FieldPath, str]] = []
+        self.refused: list[tuple[FieldPath, str, tuple[str, ...]]] = []
         self.secrets: set[str] = set()
         self.env_fields: dict[tuple[str, ...], str] = {}
 
@@ -191,6 +208,9 @@ class _Resolver:
         def substitute(match: Any) -> str:
             name = match.group(1)
             names.append(name)
+            if isinstance(self.environ, ManifestEnviron) and not self.environ.allows(name):
+                self.refused.append((path, name, self.environ.allowed))
+                return ""
             if name not in self.environ:
                 self.missing.append((path, name))
                 return ""
@@ -198,7 +218,8 @@ class _Resolver:
 
         resolved = ENV_REFERENCE.sub(substitute, value).replace("$${", "${")
         if secret:
-            if names and not resolved.strip() and not any(p == path for p, _ in self.missing):
+            unresolved = {p for p, _ in self.missing} | {p for p, _, _ in self.refused}
+            if names and not resolved.strip() and path not in unresolved:
                 # An empty secret cannot be told apart from none, and scrubbing it is meaningless.
                 self.empty.append((path, names[0]))
             elif resolved:
@@ -218,8 +239,8 @@ def compile_workflow(manifest: AnyManifest, *, instance: str, environ: Mapping[s
     else:
         parameters = _lineage_builder_parameters(manifest, resolver)
     credential = _credential(manifest, name, resolver)
-    if resolver.missing or resolver.empty:
-        raise UnresolvedReferenceError(resolver.missing, resolver.empty)
+    if resolver.missing or resolver.empty or resolver.refused:
+        raise UnresolvedReferenceError(resolver.missing, resolver.empty, resolver.refused)
     metadata = _metadata(package, name)
     metadata["labels"].update(manifest.metadata.labels)
     metadata["labels"][INSTANCE_LABEL] = instance

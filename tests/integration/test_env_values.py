@@ -10,6 +10,7 @@ export, and errors.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -164,3 +165,50 @@ def test_a_blank_secret_is_an_error_naming_the_variable(
     assert result.code == 1
     assert "environment variable AWS_SECRET_ACCESS_KEY is empty or blank" in result.err
     assert "spec.object_store.s3.secret_key" in result.err
+
+
+def test_an_allow_list_limits_what_manifests_may_read(
+    prefixed: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RECONCILER_ENV_ALLOW", "AWS_*, GCS_*,AZURE_*")
+    refused = prefixed.plan()
+    assert refused.code == 1
+    assert (
+        "spec.assets.prefix: environment variable IMPORT_PREFIX is not allowed by RECONCILER_ENV_ALLOW "
+        "(AWS_*, GCS_*, AZURE_*)" in refused.err
+    )
+    assert PREFIX_VALUE not in refused.out + refused.err
+
+    monkeypatch.setenv("RECONCILER_ENV_ALLOW", "AWS_*,GCS_*,AZURE_*,IMPORT_*")
+    assert prefixed.plan().code == 0
+
+
+def test_nothing_under_the_working_tree_holds_a_secret_after_the_demo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``make demo``'s steps, run in a fresh working tree with its default state directory."""
+    from reconciler import cli
+    from tests.helpers import EXAMPLES
+
+    secret = 'demo-secret-"quoted"\\-é-9d2e'
+    work = tmp_path / "work"
+    shutil.copytree(EXAMPLES, work / "manifests")
+    monkeypatch.chdir(work)
+    monkeypatch.delenv("RECONCILER_STATE_DIR")  # the default, .reconciler in the working tree
+    monkeypatch.setenv("RECONCILER_TARGET", "embedded")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIADEMO")
+    for name in ("AWS_SECRET_ACCESS_KEY", "GCS_SERVICE_ACCOUNT_JSON", "AZURE_CLIENT_SECRET"):
+        monkeypatch.setenv(name, secret)
+    for argv in (["validate"], ["plan"], ["apply", "--auto-approve"], ["plan", "--detailed-exitcode"]):
+        assert cli.main([*argv, "manifests"]) == 0
+    printed = "".join(capsys.readouterr())
+
+    forms = {secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
+    files = [path for path in work.rglob("*") if path.is_file()]
+    assert any(path.name == "emulator.db" for path in files)
+    for path in files:
+        data = path.read_bytes()
+        assert not any(form.encode() in data for form in forms), path
+    assert not any(form in printed for form in forms)
+    assert "*" in (work / ".reconciler" / ".gitignore").read_text().splitlines()
+    assert (work / ".reconciler").stat().st_mode & 0o777 == 0o700
