@@ -15,12 +15,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from reconciler.atlan.models import LiveWorkflow
 from reconciler.desired import DesiredWorkflow
 from reconciler.errors import PlanFileError
-from reconciler.plan.digests import canonical_json, credential_matches
+from reconciler.live import LiveWorkflow
+from reconciler.plan.digests import canonical_json, credential_matches, env_digest_matches
 from reconciler.plan.model import FORMAT_VERSION, Action, FieldChange, Plan, PlannedWorkflow, PruneOptions
 from reconciler.plan.normalise import CREDENTIAL_DIGEST_ANNOTATION, ENV_DIGEST_ANNOTATION
+from reconciler.plan.planner import values_from_environment
 
 KIND = "reconciler-plan"
 
@@ -204,8 +205,15 @@ def stale_reasons(recorded: PlanFile, now: Fingerprints, desired: Sequence[Desir
     reasons = recorded.fingerprints.differences(now)
     by_name = {d.name: d for d in desired}
     for item in recorded.plan.items:
-        digest = item.annotations.get(CREDENTIAL_DIGEST_ANNOTATION)
         current = by_name.get(item.manifest or "")
+        env_digest = item.annotations.get(ENV_DIGEST_ANNOTATION)
+        if (
+            current is not None
+            and env_digest is not None
+            and not env_digest_matches(env_digest, values_from_environment(current.compiled))
+        ):
+            reasons.append(f"a value {item.address} takes from the environment changed")
+        digest = item.annotations.get(CREDENTIAL_DIGEST_ANNOTATION)
         if digest is None or current is None or not current.compiled.body["payload"]:
             continue
         if not credential_matches(digest, current.compiled.body["payload"][0]["body"]):

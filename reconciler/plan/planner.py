@@ -17,12 +17,12 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
-from reconciler.atlan.models import LiveWorkflow
 from reconciler.collector import collector_paused
 from reconciler.desired import DesiredWorkflow
 from reconciler.errors import ReconcilerError
+from reconciler.live import LiveWorkflow
 from reconciler.manifest.models import parse_pointer
-from reconciler.packages.compiler import env_pointer, recorded_env_fields
+from reconciler.packages.compiler import CompiledWorkflow, env_pointer, recorded_env_fields
 from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL, PROTECT_ANNOTATION
 from reconciler.packages.spec import JSON_SCALARS, cloud_source
 from reconciler.plan.digests import (
@@ -230,7 +230,7 @@ def _plan_one(
 
     annotations: dict[str, str] = {}
     env_fields = item.compiled.env_fields
-    env_values = {env_pointer(path): _lookup(after, path) for path in env_fields}
+    env_values = values_from_environment(item.compiled)
     if live is None:
         if credential is not None:
             annotations[CREDENTIAL_DIGEST_ANNOTATION] = credential_digest(credential, salt())
@@ -348,6 +348,15 @@ def _plan_one(
         annotations=annotations,
         credentials_changed=credentials_changed,
     )
+
+
+def values_from_environment(compiled: CompiledWorkflow) -> dict[str, Any]:
+    """JSON pointer -> the value each ``${env:NAME}`` field of ``compiled`` resolved to: what the
+    ENV_DIGEST_ANNOTATION is a digest of."""
+    if not compiled.env_fields:
+        return {}
+    view = workflow_view(compiled.body["metadata"], compiled.body["spec"])
+    return {env_pointer(path): _lookup(view, path) for path in compiled.env_fields}
 
 
 def masked_view(view: dict[str, Any], texts: Mapping[tuple[str, ...], str]) -> dict[str, Any]:

@@ -212,3 +212,18 @@ def test_nothing_under_the_working_tree_holds_a_secret_after_the_demo(
     assert not any(form in printed for form in forms)
     assert "*" in (work / ".reconciler" / ".gitignore").read_text().splitlines()
     assert (work / ".reconciler").stat().st_mode & 0o777 == 0o700
+
+
+def test_a_saved_plan_is_stale_when_a_value_from_the_environment_changed(
+    prefixed: Tenant, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert prefixed.apply().code == 0
+    prefixed.finish_runs()
+    monkeypatch.setenv("IMPORT_PREFIX", ROTATED_VALUE)
+    saved = tmp_path / "plan.json"
+    assert prefixed.plan("--out", str(saved)).code == 0
+    monkeypatch.setenv("IMPORT_PREFIX", "yet-another-value-0a1b")
+    result = prefixed.cli("apply", str(saved))
+    assert result.code == 1
+    assert "a value AssetImport.snowflake-assets takes from the environment changed" in result.err
+    assert "yet-another-value-0a1b" not in result.out + result.err
