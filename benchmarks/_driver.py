@@ -25,7 +25,7 @@ from _rss import peak_rss_mb  # noqa: E402  (this directory, as the script's own
 
 from reconciler.apply import ApplyGuard, apply_plan  # noqa: E402
 from reconciler.collector import freeze_after_pauses  # noqa: E402
-from reconciler.commands.plan import desired_and_live, plan_state  # noqa: E402
+from reconciler.engine import desired_and_live, plan_state  # noqa: E402
 from reconciler.render.plan import render_text  # noqa: E402
 from reconciler.render.results import render_results_text  # noqa: E402
 from reconciler.settings import load_settings  # noqa: E402

@@ -11,33 +11,85 @@ built from, for use as a library::
 """
 
 from importlib.metadata import version as _version
+from typing import TYPE_CHECKING
 
-from reconciler.apply import ApplyResult, ItemResult, WaitPolicy, apply_plan
-from reconciler.atlan import AtlanWorkflowClient, LiveRun, LiveWorkflow, RateLimit, RetryPolicy
-from reconciler.desired import DesiredWorkflow, read_desired
-from reconciler.drift import DriftReport, Finding, detect_drift
-from reconciler.errors import (
-    ApiError,
-    AuthenticationError,
-    ConflictError,
-    ManifestError,
-    NotFoundError,
-    OutcomeUnknownError,
-    PermissionDeniedError,
-    PlanFileError,
-    Problem,
-    RateLimitedError,
-    ReconcilerError,
-    ServerError,
-    SettingsError,
-    TransportError,
-)
-from reconciler.manifest.loader import LoadedManifest, load_manifests
-from reconciler.manifest.models import AssetImportManifest, LineageBuilderManifest
-from reconciler.packages.compiler import CompiledWorkflow, compile_workflow
-from reconciler.plan.model import Action, FieldChange, Plan, PlannedWorkflow
-from reconciler.plan.planner import PlanningError, plan
-from reconciler.settings import Settings, load_settings
+from reconciler._lazy import attribute_loader, keep_over_subpackages
+
+if TYPE_CHECKING:
+    from reconciler.apply import ApplyResult, ItemResult, WaitPolicy, apply_plan
+    from reconciler.atlan import AtlanWorkflowClient, RateLimit, RetryPolicy
+    from reconciler.desired import DesiredWorkflow, read_desired
+    from reconciler.drift import DriftReport, Finding, detect_drift
+    from reconciler.errors import (
+        ApiError,
+        AuthenticationError,
+        ConflictError,
+        ManifestError,
+        NotFoundError,
+        OutcomeUnknownError,
+        PermissionDeniedError,
+        PlanFileError,
+        Problem,
+        RateLimitedError,
+        ReconcilerError,
+        ServerError,
+        SettingsError,
+        TransportError,
+    )
+    from reconciler.live import LiveRun, LiveWorkflow
+    from reconciler.manifest.loader import LoadedManifest, load_manifests
+    from reconciler.manifest.models import AssetImportManifest, LineageBuilderManifest
+    from reconciler.packages.compiler import CompiledWorkflow, compile_workflow
+    from reconciler.plan.model import Action, FieldChange, Plan, PlannedWorkflow
+    from reconciler.plan.planner import PlanningError, plan
+    from reconciler.settings import Settings, load_settings
+
+_HOMES = {
+    "Action": "reconciler.plan.model",
+    "ApiError": "reconciler.errors",
+    "ApplyResult": "reconciler.apply",
+    "AssetImportManifest": "reconciler.manifest.models",
+    "AtlanWorkflowClient": "reconciler.atlan",
+    "AuthenticationError": "reconciler.errors",
+    "CompiledWorkflow": "reconciler.packages.compiler",
+    "ConflictError": "reconciler.errors",
+    "DesiredWorkflow": "reconciler.desired",
+    "DriftReport": "reconciler.drift",
+    "FieldChange": "reconciler.plan.model",
+    "Finding": "reconciler.drift",
+    "ItemResult": "reconciler.apply",
+    "LineageBuilderManifest": "reconciler.manifest.models",
+    "LiveRun": "reconciler.live",
+    "LiveWorkflow": "reconciler.live",
+    "LoadedManifest": "reconciler.manifest.loader",
+    "ManifestError": "reconciler.errors",
+    "NotFoundError": "reconciler.errors",
+    "OutcomeUnknownError": "reconciler.errors",
+    "PermissionDeniedError": "reconciler.errors",
+    "Plan": "reconciler.plan.model",
+    "PlanFileError": "reconciler.errors",
+    "PlannedWorkflow": "reconciler.plan.model",
+    "PlanningError": "reconciler.plan.planner",
+    "Problem": "reconciler.errors",
+    "RateLimit": "reconciler.atlan",
+    "RateLimitedError": "reconciler.errors",
+    "ReconcilerError": "reconciler.errors",
+    "RetryPolicy": "reconciler.atlan",
+    "ServerError": "reconciler.errors",
+    "Settings": "reconciler.settings",
+    "SettingsError": "reconciler.errors",
+    "TransportError": "reconciler.errors",
+    "WaitPolicy": "reconciler.apply",
+    "apply_plan": "reconciler.apply",
+    "compile_workflow": "reconciler.packages.compiler",
+    "detect_drift": "reconciler.drift",
+    "load_manifests": "reconciler.manifest.loader",
+    "load_settings": "reconciler.settings",
+    "plan": "reconciler.plan.planner",
+    "read_desired": "reconciler.desired",
+}
+__getattr__ = attribute_loader(__name__, _HOMES)
+keep_over_subpackages(__name__, {"plan"})
 
 __version__ = _version("reconciler")
 

@@ -14,19 +14,19 @@ import traceback
 from collections.abc import Sequence
 from importlib.metadata import version
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
+
+if TYPE_CHECKING:
+    from reconciler.settings import Settings
 
 from reconciler import console
 from reconciler.collector import freeze_after_pauses
 from reconciler.commands import emulator
-from reconciler.commands.plan import PlanFormat
-from reconciler.commands.render import RenderFormat
-from reconciler.commands.schema import SchemaFormat
 from reconciler.errors import ManifestError, ReconcilerError
 from reconciler.redaction import SECRETS, ScrubbingFilter
-from reconciler.settings import load_settings
+from reconciler.render.formats import OutputFormat, RenderFormat, SchemaFormat
 
 app = typer.Typer(
     name="reconciler",
@@ -43,6 +43,7 @@ Paths = Annotated[
 ]
 
 
+Output = Annotated[OutputFormat, typer.Option("--output", "-o", help="Output format.")]
 Prune = Annotated[
     bool,
     typer.Option("--prune", help="Archive managed workflows whose manifest is gone (not protected ones)."),
@@ -50,6 +51,13 @@ Prune = Annotated[
 MaxPrune = Annotated[
     str, typer.Option("--max-prune", help="Refuse to prune more than this share of the managed workflows.")
 ]
+
+
+def _settings() -> Settings:
+    # Imported when a command runs, not when the CLI starts: `--help` and `--version` need none.
+    from reconciler.settings import load_settings
+
+    return load_settings()
 
 
 def _percent(text: str) -> float:
@@ -115,7 +123,7 @@ def validate(
     """Check manifests; exit 0 when valid, 1 with every problem listed."""
     from reconciler.commands.validate import validate as run
 
-    return run(paths, skip_env=skip_env, settings=load_settings(), environ=os.environ)
+    return run(paths, skip_env=skip_env, settings=_settings(), environ=os.environ)
 
 
 @app.command()
@@ -128,7 +136,7 @@ def render(
     """Print the workflow requests the manifests compile to (secrets masked)."""
     from reconciler.commands.render import render as run
 
-    return run(paths, output=output, settings=load_settings(), environ=os.environ)
+    return run(paths, output=output, settings=_settings(), environ=os.environ)
 
 
 @app.command()
@@ -146,7 +154,9 @@ def schema(
 @app.command()
 def plan(
     paths: Paths,
-    output: Annotated[PlanFormat, typer.Option("--output", "-o", help="Output format.")] = PlanFormat.text,
+    output: Annotated[
+        OutputFormat, typer.Option("--output", "-o", help="Output format.")
+    ] = OutputFormat.text,
     detailed_exitcode: Annotated[
         bool, typer.Option("--detailed-exitcode", help="Exit 2 when changes are pending, 0 when none.")
     ] = False,
@@ -171,7 +181,7 @@ def plan(
         prune=PruneOptions(prune, _percent(max_prune)),
         out=out,
         github_comment=github_comment,
-        settings=load_settings(),
+        settings=_settings(),
         environ=os.environ,
     )
 
@@ -222,7 +232,7 @@ def apply(
         github_check_plan=github_check_plan,
         proceed_on_plan_mismatch=proceed_on_plan_mismatch,
         github_summary=github_summary,
-        settings=load_settings(),
+        settings=_settings(),
         environ=os.environ,
     )
 
@@ -233,7 +243,9 @@ app.add_typer(emulator.app, name="emulator")
 @app.command()
 def drift(
     paths: Paths,
-    output: Annotated[PlanFormat, typer.Option("--output", "-o", help="Output format.")] = PlanFormat.text,
+    output: Annotated[
+        OutputFormat, typer.Option("--output", "-o", help="Output format.")
+    ] = OutputFormat.text,
     ignore: Annotated[
         list[str] | None,
         typer.Option(
@@ -263,7 +275,7 @@ def drift(
         ignore=ignore or [],
         github_issue=github_issue,
         check_credentials=credentials,
-        settings=load_settings(),
+        settings=_settings(),
         environ=os.environ,
     )
 
@@ -288,7 +300,7 @@ def export(
         everything=all_,
         output_dir=output_dir,
         force=force,
-        settings=load_settings(),
+        settings=_settings(),
         environ=os.environ,
     )
 

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from reconciler.atlan.models import ERROR, FAILED, LiveRun
 from reconciler.desired import DesiredWorkflow
+from reconciler.live import ERROR, FAILED, LiveRun
 from reconciler.manifest.models import parse_pointer
 from reconciler.packages.compiler import SCHEDULE_ANNOTATION, TIMEZONE_ANNOTATION, env_pointer
 from reconciler.plan.digests import env_value_matches

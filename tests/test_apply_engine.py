@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 
 from reconciler.apply import ApplyGuard, ApplyResult, WaitPolicy, apply_plan, request_body
-from reconciler.atlan.models import ACTIVE_PHASES, LiveRun, LiveWorkflow
 from reconciler.desired import DesiredWorkflow
 from reconciler.errors import ConflictError, OutcomeUnknownError, ReconcilerError, ServerError
+from reconciler.live import ACTIVE_PHASES, LiveRun, LiveWorkflow
 from reconciler.packages.compiler import CREDENTIAL_PLACEHOLDER
 from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL
 from reconciler.packages.spec import cloud_source

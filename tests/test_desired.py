@@ -13,13 +13,14 @@ from pydantic import BaseModel
 
 from reconciler import cli
 from reconciler import desired as desired_module
-from reconciler.atlan import AtlanWorkflowClient, LiveWorkflow
-from reconciler.commands.plan import PruneOptions, plan_against_tenant
+from reconciler.atlan import AtlanWorkflowClient
 from reconciler.desired import DesiredWorkflow, read_desired
+from reconciler.engine import plan_against_tenant
+from reconciler.live import LiveWorkflow
 from reconciler.manifest.loader import load_manifests
 from reconciler.manifest.models import MANIFEST_MODELS
 from reconciler.packages.compiler import compile_workflow
-from reconciler.plan.model import Action
+from reconciler.plan.model import Action, PruneOptions
 from reconciler.settings import load_settings
 from tests.helpers import EXAMPLES
 from tests.plan.simulate import ENVIRON

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from reconciler.atlan.models import LiveRun
 from reconciler.drift import detect_drift
+from reconciler.live import LiveRun
 from reconciler.plan.model import Action, FieldChange, Plan, PlannedWorkflow
 
 RECORDED = {"authType": "s3", "username": "AKIA1", "extra": {"s3_bucket": "acme", "region": "us-west-1"}}

@@ -47,11 +47,12 @@ import orjson
 import pydantic
 
 from reconciler.atlan import queries, wire
-from reconciler.atlan.models import LiveRun, LiveWorkflow, Whoami
+from reconciler.atlan.models import Whoami
 from reconciler.atlan.ratelimit import RateLimit, TokenBucket
 from reconciler.atlan.retry import RetryPolicy, parse_retry_after
 from reconciler.collector import collector_paused
 from reconciler.errors import ApiError, NotFoundError, OutcomeUnknownError, SettingsError
+from reconciler.live import LiveRun, LiveWorkflow
 from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL, NAMESPACE
 
 logger = logging.getLogger("reconciler.atlan")

@@ -10,11 +10,11 @@ from pathlib import Path
 
 from reconciler import console
 from reconciler.apply import ApplyGuard, ApplyResult, WaitPolicy, apply_plan
-from reconciler.atlan import LiveWorkflow
-from reconciler.commands.plan import desired_and_live, plan_state
 from reconciler.desired import DesiredWorkflow
+from reconciler.engine import desired_and_live, plan_state
 from reconciler.errors import PlanFileError, ReconcilerError
 from reconciler.github import GitHubClient, GitHubContext, check_plan_against_review, write_step_summary
+from reconciler.live import LiveWorkflow
 from reconciler.manifest.loader import manifest_files
 from reconciler.plan.model import Plan, PruneOptions
 from reconciler.plan.planfile import (

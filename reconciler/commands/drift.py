@@ -8,17 +8,19 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import console
-from reconciler.atlan import AtlanWorkflowClient, LiveWorkflow
-from reconciler.commands.plan import PlanFormat, desired_and_live
+from reconciler.atlan import AtlanWorkflowClient
 from reconciler.drift import DriftReport, detect_drift
+from reconciler.engine import desired_and_live
 from reconciler.errors import ReconcilerError
 from reconciler.github import GitHubClient, GitHubContext, sync_drift_issue, write_step_summary
+from reconciler.live import LiveWorkflow
 from reconciler.manifest.models import DRIFT_IGNORE_ROOTS, parse_pointer
 from reconciler.packages.compiler import CREDENTIAL_PLACEHOLDER
 from reconciler.packages.identity import CREDENTIAL_ANNOTATION, INSTANCE_LABEL
 from reconciler.packages.spec import cloud_source
 from reconciler.plan.planner import plan
-from reconciler.render.drift import render_drift_json, render_drift_markdown, render_drift_text
+from reconciler.render.drift import render_drift, render_drift_markdown
+from reconciler.render.formats import OutputFormat
 from reconciler.settings import Settings
 
 EXIT_DRIFT = 3
@@ -62,14 +64,6 @@ async def _credentials(
     return dict(pairs)
 
 
-def render(report: DriftReport, output: PlanFormat) -> str:
-    if output is PlanFormat.json:
-        return render_drift_json(report)
-    if output is PlanFormat.markdown:
-        return render_drift_markdown(report)
-    return render_drift_text(report)
-
-
 def global_ignores(option: Sequence[str], settings: Settings) -> list[str]:
     """--ignore pointers plus RECONCILER_DRIFT_IGNORE (comma-separated), each checked."""
     pointers = [*option, *(p.strip() for p in settings.drift_ignore.split(",") if p.strip())]
@@ -87,7 +81,7 @@ def global_ignores(option: Sequence[str], settings: Settings) -> list[str]:
 def drift_command(
     paths: Sequence[Path],
     *,
-    output: PlanFormat,
+    output: OutputFormat,
     ignore: Sequence[str],
     github_issue: bool = False,
     check_credentials: bool = True,
@@ -98,7 +92,7 @@ def drift_command(
     context = GitHubContext.from_environ(environ) if github_issue else None
     pointers = global_ignores(ignore, settings)
     report = asyncio.run(detect(settings, paths, environ, pointers, credentials=check_credentials))
-    console.out(render(report, output))
+    console.out(render_drift(report, output, color=console.color_enabled()))
     if context is not None:
         markdown = render_drift_markdown(report)
         with GitHubClient(context) as client:

@@ -17,8 +17,9 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from reconciler import console
-from reconciler.atlan import AtlanWorkflowClient, LiveWorkflow, queries
+from reconciler.atlan import AtlanWorkflowClient, queries
 from reconciler.errors import ReconcilerError
+from reconciler.live import LiveWorkflow
 from reconciler.manifest.models import ENV_REFERENCE
 from reconciler.packages.compiler import CREDENTIAL_PLACEHOLDER
 from reconciler.packages.decompile import CredentialInfo, decompile, kind_of

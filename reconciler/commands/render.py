@@ -5,19 +5,14 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Mapping, Sequence
-from enum import StrEnum
 from pathlib import Path
 
 from ruamel.yaml import YAML
 
 from reconciler import console
 from reconciler.desired import read_desired
+from reconciler.render.formats import RenderFormat
 from reconciler.settings import Settings
-
-
-class RenderFormat(StrEnum):
-    json = "json"
-    yaml = "yaml"
 
 
 def render(

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from reconciler import console
 from reconciler.manifest.schema import field_reference, manifest_json_schema_text
-
-
-class SchemaFormat(StrEnum):
-    json = "json"
-    markdown = "markdown"
+from reconciler.render.formats import SchemaFormat
 
 
 def schema(*, output: SchemaFormat) -> int:

@@ -11,6 +11,7 @@ from typing import Any
 from reconciler.drift import DriftReport
 from reconciler.plan.model import FORMAT_VERSION
 from reconciler.render.escape import html_code, md_code, md_fence, md_text, terminal_text
+from reconciler.render.formats import OutputFormat
 from reconciler.render.plan import change_line, fit_markdown
 
 MARKDOWN_MARKER = "<!-- reconciler:drift -->"
@@ -90,3 +91,12 @@ def drift_as_dict(report: DriftReport) -> dict[str, Any]:
 
 def render_drift_json(report: DriftReport) -> str:
     return json.dumps(drift_as_dict(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def render_drift(report: DriftReport, output: OutputFormat, *, color: bool = False) -> str:
+    """``report`` in the format asked for."""
+    if output is OutputFormat.json:
+        return render_drift_json(report)
+    if output is OutputFormat.markdown:
+        return render_drift_markdown(report)
+    return render_drift_text(report)

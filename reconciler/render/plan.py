@@ -14,6 +14,7 @@ from typing import Any
 
 from reconciler.plan.model import FORMAT_VERSION, Action, FieldChange, Plan, PlannedWorkflow
 from reconciler.render.escape import html_code, html_text, md_code, md_fence, md_text, terminal_text
+from reconciler.render.formats import OutputFormat
 
 SYMBOLS = {
     Action.CREATE: "+",
@@ -170,3 +171,12 @@ def plan_as_dict(plan: Plan) -> dict[str, Any]:
 
 def render_json(plan: Plan) -> str:
     return json.dumps(plan_as_dict(plan), indent=2, ensure_ascii=False) + "\n"
+
+
+def render_plan(result: Plan, output: OutputFormat, *, color: bool = False) -> str:
+    """``result`` in the format asked for."""
+    if output is OutputFormat.json:
+        return render_json(result)
+    if output is OutputFormat.markdown:
+        return render_markdown(result)
+    return render_text(result, color=color)

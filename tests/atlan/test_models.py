@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from reconciler.atlan import LiveRun, LiveWorkflow, Whoami
+from reconciler.atlan import Whoami
 from reconciler.atlan import queries as q
+from reconciler.live import LiveRun, LiveWorkflow
 
 
 def test_live_workflow_from_source() -> None:

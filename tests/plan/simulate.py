@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from reconciler.atlan.models import LiveWorkflow
 from reconciler.desired import DesiredWorkflow, read_desired
+from reconciler.live import LiveWorkflow
 from reconciler.packages.compiler import CREDENTIAL_PLACEHOLDER
 from reconciler.plan.model import Plan
 

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.atlan.models import LiveWorkflow
 from reconciler.desired import DesiredWorkflow
+from reconciler.live import LiveWorkflow
 from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL
 from reconciler.packages.spec import cloud_source
 from reconciler.plan import planner as planner_module

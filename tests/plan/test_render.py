@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.atlan.models import LiveWorkflow
+from reconciler.live import LiveWorkflow
 from reconciler.plan.model import FORMAT_VERSION, Action, FieldChange, Plan, PlannedWorkflow
 from reconciler.plan.planner import plan
 from reconciler.render.plan import (

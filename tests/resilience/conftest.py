@@ -22,8 +22,8 @@ import httpx
 import pytest
 
 from reconciler.apply import ApplyGuard, ApplyResult, apply_plan
-from reconciler.commands.plan import desired_and_live, plan_state
 from reconciler.emulator import Clock, EmulatorConfig, EmulatorServer, FaultConfig
+from reconciler.engine import desired_and_live, plan_state
 from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL
 from reconciler.plan.model import Action, Plan
 from reconciler.settings import Settings, load_settings
