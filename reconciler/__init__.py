@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         OutcomeUnknownError,
         PermissionDeniedError,
         PlanFileError,
+        PlanningError,
         Problem,
         RateLimitedError,
         ReconcilerError,
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
     from reconciler.manifest.models import AssetImportManifest, LineageBuilderManifest
     from reconciler.packages.compiler import CompiledWorkflow, compile_workflow
     from reconciler.plan.model import Action, FieldChange, Plan, PlannedWorkflow
-    from reconciler.plan.planner import PlanningError, plan
+    from reconciler.plan.planner import plan
     from reconciler.settings import Settings, load_settings
 
 _HOMES = {
@@ -69,7 +70,7 @@ _HOMES = {
     "Plan": "reconciler.plan.model",
     "PlanFileError": "reconciler.errors",
     "PlannedWorkflow": "reconciler.plan.model",
-    "PlanningError": "reconciler.plan.planner",
+    "PlanningError": "reconciler.errors",
     "Problem": "reconciler.errors",
     "RateLimit": "reconciler.atlan",
     "RateLimitedError": "reconciler.errors",

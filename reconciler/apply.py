@@ -25,8 +25,8 @@ from reconciler.live import ACTIVE_PHASES, FINISHED_PHASES, SUCCEEDED, LiveRun, 
 from reconciler.packages.compiler import CREDENTIAL_PLACEHOLDER
 from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL, PROTECT_ANNOTATION
 from reconciler.packages.spec import cloud_source, parameters, tasks
-from reconciler.plan.model import ABSENT, Action, Plan, PlannedWorkflow
-from reconciler.plan.normalise import LAST_RUN_ANNOTATION
+from reconciler.plan.model import Action, Archive, Create, Plan, PlannedWorkflow, Submit, Update
+from reconciler.plan.normalise import LAST_RUN_ANNOTATION, KeptLive
 from reconciler.plan.planner import prune_refusal, same_run, with_claim
 
 logger = logging.getLogger(__name__)
@@ -169,7 +169,7 @@ class _Runner:
 
     async def run(self) -> ApplyResult:
         self.prune_refused = self.guard.prune_refusal(self.plan)
-        reruns = [i.workflow for i in self.plan.items if i.has(Action.RERUN) and not i.has(Action.CREATE)]
+        reruns = [i.workflow for i in self.plan.items if any(isinstance(s, Submit) for s in i.steps)]
         if reruns:
             runs = await self.api.runs_for(reruns, phases=ACTIVE_PHASES)
             self.active = {name for name, found in runs.items() if any(r.is_active for r in found)}
@@ -195,7 +195,7 @@ class _Runner:
                 return
             async with gate:
                 result = await self._execute(item)
-            if watcher is not None and result.outcome == "done" and _started_run(item):
+            if watcher is not None and result.outcome == "done" and item.starts_run:
                 final = await watcher.wait_for(item.workflow, result.run)
                 if final is None:
                     detail = f"its run did not finish within {watcher.policy.timeout:g} s"
@@ -236,57 +236,83 @@ class _Runner:
         return ItemResult(item.address, item.workflow, item.actions, outcome, detail, run)
 
     async def _execute(self, item: PlannedWorkflow) -> ItemResult:
+        """Run the item's steps in order. What to do was decided by the planner; the only thing
+        looked at here is what the apply observed itself: whether a run is already Pending or
+        Running (then the Submit reports it, its claim is not written, and an Update made only
+        for the claim is skipped), and the guard's refusals."""
         refused = self.guard.refusal(item) or (self.prune_refused if item.has(Action.ARCHIVE) else None)
         if refused:
             raise _ItemFailedError(refused)
         desired = self.desired.get(item.manifest or "")
-        if item.has(Action.ARCHIVE):
-            await self.api.archive(item.workflow)
-            return self._result(item, "done", "archived")
-        if desired is None:
+        if desired is None and not all(isinstance(step, Archive) for step in item.steps):
             raise _ItemFailedError(f"no manifest {item.manifest!r} in this apply")
-        if item.has(Action.CREATE):
-            return await self._create(item, desired)
+        running = item.workflow in self.active
         notes: list[str] = []
-        running = item.has(Action.RERUN) and item.workflow in self.active
-        # The run record is written before the submit, with the resourceVersion the plan read:
-        # of two applies started at once, only one can claim a rerun, so only one submits it.
-        claim = item.has(Action.RERUN) and not running and item.run_policy == "on-change"
+        run: str | None = None
+        claimed_at: str | None = None  # the resourceVersion the claim was written with
+        for step in item.steps:
+            if isinstance(step, Archive):
+                await self.api.archive(item.workflow)
+                notes.append("archived")
+            elif isinstance(step, Create):
+                assert desired is not None
+                return await self._create(item, desired, step)
+            elif isinstance(step, Update):
+                assert desired is not None
+                claim = step.claim and not running
+                if not claim and not step.changes_workflow:
+                    continue
+                outcome = await self._update(item, desired, step, claim)
+                if isinstance(outcome, ItemResult):
+                    return outcome
+                item, version = outcome
+                claimed_at = version if claim else None
+                if step.changes_workflow:
+                    notes.append("adopted" if item.action is Action.ADOPT else "updated")
+            elif isinstance(step, Submit):
+                if running:
+                    notes.append("not submitted: a run is already Pending or Running")
+                    return self._result(item, "already running", "; ".join(notes))
+                try:
+                    submitted = await self.api.submit(item.workflow)
+                except ApiError as exc:
+                    if step.claimed and claimed_at is not None and not isinstance(exc, OutcomeUnknownError):
+                        assert desired is not None
+                        await self._release(item, desired, claimed_at)
+                    raise
+                run = submitted.name
+                notes.append(f"run {run} submitted")
+        return self._result(item, "done", "; ".join(notes) if run else ", ".join(notes), run=run)
+
+    async def _update(
+        self, item: PlannedWorkflow, desired: DesiredWorkflow, step: Update, claim: bool
+    ) -> ItemResult | tuple[PlannedWorkflow, str | None]:
+        """The Update step; the item as it goes on (with the credential the tenant now holds) and
+        the new resourceVersion, or the item's result when another apply claimed the run first."""
         claimed = with_claim(item.run_record, self.claim) if claim and item.run_record else None
         annotations = {**item.annotations, LAST_RUN_ANNOTATION: claimed} if claimed else None
-        updated: LiveWorkflow | None = None
-        if item.has(Action.UPDATE) or item.has(Action.ADOPT) or claim:
-            body = request_body(
-                desired, item, resource_version=item.resource_version, annotations=annotations
-            )
-            try:
-                updated = await self.api.update_workflow(item.workflow, body)
-            except ConflictError as exc:
-                if claim and not (item.has(Action.UPDATE) or item.has(Action.ADOPT)):
-                    live = await self.api.get_workflow(item.workflow)
-                    recorded = None if live is None else live.annotations.get(LAST_RUN_ANNOTATION)
-                    if item.run_record and same_run(recorded, item.run_record):
-                        return self._result(item, "already running", "another apply started this run")
-                raise _ItemFailedError(
-                    f"{item.workflow} changed on the tenant since it was planned; plan again ({exc})"
-                ) from exc
-            # A credential sent with the update is a new one on the tenant: later writes keep it.
-            item = replace(item, credential_ref=cloud_source(updated.spec) or item.credential_ref)
-            if item.has(Action.UPDATE) or item.has(Action.ADOPT):
-                notes.append("adopted" if item.has(Action.ADOPT) else "updated")
-        if not item.has(Action.RERUN):
-            return self._result(item, "done", ", ".join(notes))
-        if running:
-            notes.append("not submitted: a run is already Pending or Running")
-            return self._result(item, "already running", "; ".join(notes))
+        body = request_body(
+            desired,
+            item,
+            resource_version=step.resource_version,
+            annotations=annotations,
+            credentials=step.send_credentials,
+        )
         try:
-            run = await self.api.submit(item.workflow)
-        except ApiError as exc:
-            if claim and updated is not None and not isinstance(exc, OutcomeUnknownError):
-                await self._release(item, desired, updated.resource_version)
-            raise
-        notes.append(f"run {run.name} submitted")
-        return self._result(item, "done", "; ".join(notes), run=run.name)
+            updated = await self.api.update_workflow(item.workflow, body)
+        except ConflictError as exc:
+            if claim and not step.changes_workflow:
+                live = await self.api.get_workflow(item.workflow)
+                recorded = None if live is None else live.annotations.get(LAST_RUN_ANNOTATION)
+                if item.run_record and same_run(recorded, item.run_record):
+                    return self._result(item, "already running", "another apply started this run")
+            raise _ItemFailedError(
+                f"{item.workflow} changed on the tenant since it was planned; plan again ({exc})"
+            ) from exc
+        # A credential sent with the update is a new one on the tenant: later writes keep it.
+        return replace(
+            item, credential_ref=cloud_source(updated.spec) or item.credential_ref
+        ), updated.resource_version
 
     async def _release(self, item: PlannedWorkflow, desired: DesiredWorkflow, version: str | None) -> None:
         """Undo a rerun claim whose submit definitely failed, so the next plan still asks for it."""
@@ -301,11 +327,10 @@ class _Runner:
                 exc,
             )
 
-    async def _create(self, item: PlannedWorkflow, desired: DesiredWorkflow) -> ItemResult:
-        submit = item.run_policy != "never"
-        body = request_body(desired, item, resource_version=None)
+    async def _create(self, item: PlannedWorkflow, desired: DesiredWorkflow, step: Create) -> ItemResult:
+        body = request_body(desired, item, resource_version=None, credentials=True)
         try:
-            await self.api.create_workflow(body, submit=submit)
+            await self.api.create_workflow(body, submit=step.submit)
         except ConflictError:
             # Someone (another apply, or an earlier attempt) created it meanwhile: fine if it is ours.
             live = await self.api.get_workflow(item.workflow)
@@ -313,7 +338,7 @@ class _Runner:
             if live is None or any(live.labels.get(k) != ours[k] for k in (INSTANCE_LABEL, MANIFEST_LABEL)):
                 raise
             return self._result(item, "done", "already created by a concurrent apply")
-        return self._result(item, "done", "created and its first run started" if submit else "created")
+        return self._result(item, "done", "created and its first run started" if step.submit else "created")
 
 
 def request_body(
@@ -321,24 +346,23 @@ def request_body(
     item: PlannedWorkflow,
     *,
     resource_version: str | None,
+    credentials: bool,
     annotations: Mapping[str, str] | None = None,
-    credentials: bool | None = None,
 ) -> dict[str, Any]:
-    """The create/update request: the compiled body plus the planner's bookkeeping annotations.
+    """The create/update request: the compiled body, the live values of ignored fields, and the
+    planner's bookkeeping annotations.
 
-    The credential payload is sent on create and when the credentials changed; otherwise it is
-    left out and ``cloud_source`` keeps pointing at the credential the tenant already holds.
+    With ``credentials`` the credential payload goes along; otherwise it is left out and
+    ``cloud_source`` keeps pointing at the credential the tenant already holds.
     """
     body = copy.deepcopy(desired.compiled.body)
     tracking = {key: body["metadata"]["labels"][key] for key in (INSTANCE_LABEL, MANIFEST_LABEL)}
-    _keep_live_values(body, item.keep_live)
+    KeptLive(item.keep_live).patch(body)
     metadata = body["metadata"]
     metadata["labels"].update(tracking)  # never given up to an `ignore`
     metadata["annotations"].update(item.annotations if annotations is None else annotations)
     if resource_version is not None:
         metadata["resourceVersion"] = resource_version
-    if credentials is None:
-        credentials = item.has(Action.CREATE) or item.credentials_changed
     if not credentials:
         body["payload"] = []
         if item.credential_ref and item.credential_ref != CREDENTIAL_PLACEHOLDER:
@@ -347,36 +371,6 @@ def request_body(
                     if parameter["name"] == "cloud_source":
                         parameter["value"] = item.credential_ref
     return body
-
-
-def _keep_live_values(body: dict[str, Any], keep: Iterable[tuple[tuple[str, ...], Any]]) -> None:
-    """Put the live values of ignored fields (the manifest's ``ignore``) into the request body."""
-    metadata = body["metadata"]
-    for path, value in keep:
-        root, key = path[0], (path[1] if len(path) > 1 else None)
-        if root in ("labels", "annotations"):
-            target: dict[str, Any] = metadata[root]
-            if key is None:
-                target.clear()
-                target.update(value if isinstance(value, dict) else {})
-            elif value == ABSENT:
-                target.pop(key, None)
-            else:
-                target[key] = value
-        elif root == "parameters":
-            for task in tasks(body["spec"]):
-                listed = parameters(task)
-                if key is None:
-                    live = value if isinstance(value, dict) else {}
-                    listed[:] = [{"name": k, "value": v} for k, v in live.items()]
-                    continue
-                listed[:] = [p for p in listed if p["name"] != key]
-                if value != ABSENT:
-                    listed.append({"name": key, "value": value})
-
-
-def _started_run(item: PlannedWorkflow) -> bool:
-    return item.has(Action.RERUN) or (item.has(Action.CREATE) and item.run_policy != "never")
 
 
 class _RunWatcher:

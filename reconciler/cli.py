@@ -296,13 +296,19 @@ def export(
     from reconciler.commands.export import export_command
 
     return export_command(
-        names=name or [],
+        names=_either(name or [], all_),
         everything=all_,
         output_dir=output_dir,
         force=force,
         settings=_settings(),
         environ=os.environ,
     )
+
+
+def _either(names: list[str], everything: bool) -> list[str]:
+    if names and everything:
+        raise typer.BadParameter("give --all or --name, not both", param_hint="'--all' / '--name'")
+    return names
 
 
 def main(argv: Sequence[str] | None = None) -> int:

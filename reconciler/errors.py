@@ -8,7 +8,9 @@ and chained with ``raise ... from exc``::
     ReconcilerError
     ├── ManifestError            one or more manifests are invalid (carries every problem)
     ├── SettingsError            the environment configures the reconciler wrongly
-    ├── PlanFileError            a saved plan cannot be read or is stale
+    ├── PlanFileError            a saved plan cannot be read, is stale, or is not what planning decides
+    ├── PlanningError            the live state makes a safe plan impossible (a name taken by someone
+    │                            else, a prune beyond its guards)
     ├── GitHubError              the Actions environment is incomplete, or GitHub's REST API
     │   │                        refused or failed a request (``reconciler.github``)
     │   └── PlanMismatchError    (reconciler.github) apply's plan is not the one reviewed on the PR
@@ -32,6 +34,10 @@ from dataclasses import dataclass
 
 class ReconcilerError(Exception):
     """Base of every expected error; its ``str`` is the one line the CLI prints."""
+
+
+class PlanningError(ReconcilerError):
+    """The live state makes a safe plan impossible (e.g. a name taken by someone else)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ ERROR = "Error"
 ACTIVE_PHASES = frozenset({PENDING, RUNNING})
 FINISHED_PHASES = frozenset({SUCCEEDED, FAILED, ERROR})
 
-# The run label Argo puts on every run of a template (atlan-api.md §7).
+# The run label Argo puts on every run of a template (the emulator writes it: reconciler/emulator/runs.py).
 TEMPLATE_LABEL = "workflows.argoproj.io/workflow-template"
 
 
@@ -155,13 +155,9 @@ class LiveRun(BaseModel):
         """Pending or Running: submitting the template again would start a duplicate."""
         return self.phase in ACTIVE_PHASES
 
-    @property
-    def is_finished(self) -> bool:
-        return self.phase in FINISHED_PHASES
-
     @classmethod
     def from_source(cls, source: Mapping[str, Any]) -> LiveRun:
-        """Parse a run ``_source`` (or a submit/stop answer); raises pydantic's ValidationError."""
+        """Parse a run ``_source`` (or a submit answer); raises pydantic's ValidationError."""
         metadata = _mapping(source.get("metadata"))
         spec = _mapping(source.get("spec"))
         status = _mapping(source.get("status"))

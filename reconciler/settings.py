@@ -1,4 +1,4 @@
-"""Every environment variable the reconciler reads, in one place (design §9).
+"""Every environment variable the reconciler reads, in one place (README, Settings).
 
 ``ATLAN_BASE_URL`` and ``ATLAN_API_KEY`` have the Atlan SDK's names, so a shell set up for the SDK
 works as it is. Which target a command talks to, the tenant or the embedded emulator, is decided

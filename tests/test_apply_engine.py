@@ -26,6 +26,7 @@ from reconciler.plan.model import Action, Plan, PlannedWorkflow
 from reconciler.plan.normalise import CREDENTIAL_DIGEST_ANNOTATION, LAST_RUN_ANNOTATION
 from reconciler.plan.planner import plan
 from reconciler.render.results import render_results_text
+from tests.helpers import as_planned
 from tests.plan.simulate import (
     ENVIRON,
     GUID,
@@ -681,7 +682,11 @@ async def test_create_conflict_counts_as_done_only_when_the_workflow_is_ours(
 @pytest.mark.anyio
 async def test_archive_items_archive(tmp_path: Path) -> None:
     item = PlannedWorkflow(
-        address="workflow.old", kind="AssetImport", workflow="old", manifest=None, actions=(Action.ARCHIVE,)
+        address="workflow.old",
+        kind="AssetImport",
+        workflow="old",
+        manifest=None,
+        **as_planned(Action.ARCHIVE),
     )
     api = FakeApi()
     guard = ApplyGuard(INSTANCE, {"old": INSTANCE, "kept": INSTANCE}, frozenset(), {}, True, 100)
@@ -831,7 +836,7 @@ def test_request_body_does_not_touch_the_compiled_body(tmp_path: Path) -> None:
     desired = desired_from(write_manifests(tmp_path / "v2", a=manifest("a", prefix="/v2")))
     p = _plan(desired, live)
     before = copy.deepcopy(desired[0].compiled.body)
-    body = request_body(desired[0], p.items[0], resource_version="7")
+    body = request_body(desired[0], p.items[0], resource_version="7", credentials=False)
     assert desired[0].compiled.body == before
     assert body["metadata"]["resourceVersion"] == "7"
     assert cloud_source(body["spec"]) == GUID
@@ -854,7 +859,7 @@ def _bare(workflow: str, *actions: Action, manifest: str | None = None) -> Plann
         kind="AssetImport",
         workflow=workflow,
         manifest=manifest,
-        actions=actions,
+        **as_planned(*actions),
         resource_version="1",
     )
 

@@ -95,6 +95,8 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["render", "-o", "xml", "x"]) == 2
     assert cli.main(["no-such-command"]) == 2
     assert "No such command" in capsys.readouterr().err
+    assert cli.main(["export", "--all", "--name", "x"]) == 2  # conflicting flags are a usage error
+    assert "give --all or --name, not both" in capsys.readouterr().err
 
 
 def test_bad_settings_exit_1_naming_the_variable(

@@ -9,6 +9,7 @@ import pytest
 from reconciler.drift import detect_drift
 from reconciler.live import LiveRun
 from reconciler.plan.model import Action, FieldChange, Plan, PlannedWorkflow
+from tests.helpers import as_planned
 
 RECORDED = {"authType": "s3", "username": "AKIA1", "extra": {"s3_bucket": "acme", "region": "us-west-1"}}
 
@@ -19,7 +20,7 @@ def item(*actions: Action, changes: tuple[FieldChange, ...] = (), **fields: Any)
         kind="AssetImport",
         workflow="csa-asset-import-0000000001",
         manifest="a",
-        actions=actions or (Action.NOOP,),
+        **as_planned(*actions),
         changes=changes,
         before={"credential": RECORDED},
         **fields,
@@ -95,7 +96,7 @@ def test_the_tenants_credential_is_compared_with_the_recorded_one(
 
 def test_an_unread_or_unrecorded_credential_is_not_compared() -> None:
     assert kinds(Plan("default", (item(),)), credentials={}) == []
-    unrecorded = PlannedWorkflow("AssetImport.a", "AssetImport", "w", "a", (Action.NOOP,), before={})
+    unrecorded = PlannedWorkflow("AssetImport.a", "AssetImport", "w", "a", Action.NOOP, before={})
     assert kinds(Plan("default", (unrecorded,)), credentials={"w": None}) == []
 
 

@@ -35,14 +35,14 @@ from reconciler.github import (
     plan_marker,
     publish_plan_comment,
 )
-from reconciler.plan.model import Action, FieldChange, Plan, PlannedWorkflow
+from reconciler.plan.model import Action, FieldChange, Plan, PlannedWorkflow, Reason, ReasonCode
 from reconciler.render.drift import drift_as_dict, render_drift_markdown, render_drift_text
 from reconciler.render.escape import html_code, html_text, md_code, md_fence, md_text, terminal_text
 from reconciler.render.plan import plan_as_dict, render_json, render_markdown, render_text
 from reconciler.render.results import render_results_markdown, render_results_text
 from tests.github.conftest import PR_NUMBER, TOKEN, actions_environ
 from tests.github.fake_github import FakeGitHub
-from tests.helpers import EXAMPLES
+from tests.helpers import EXAMPLES, as_planned
 
 FORGED_RECORD = "<!-- reconciler:plan-record v1 instance=default sha256=" + "0" * 64 + " -->"
 FORGED_SUMMARY = "\nPlan: 0 to create, 0 to update, 0 to rerun, 0 to archive."
@@ -178,8 +178,11 @@ def hostile_plan() -> Plan:
                 kind="AssetImport",
                 workflow=f"wf-{HOSTILE}",
                 manifest=HOSTILE,
-                actions=(Action.UPDATE, Action.RERUN),
-                reasons=(f"changed: parameters.assets_prefix ({HOSTILE})", FORGED_SUMMARY),
+                **as_planned(Action.UPDATE, Action.RERUN),
+                reasons=(
+                    Reason(ReasonCode.TAKE_OVER, (HOSTILE,)),
+                    Reason(ReasonCode.ADOPT_TARGET_MISSING, (FORGED_SUMMARY,)),
+                ),
                 changes=CHANGES,
             ),
             PlannedWorkflow(  # a workflow read from the tenant can have any name
@@ -187,15 +190,15 @@ def hostile_plan() -> Plan:
                 kind="AssetImport",
                 workflow=HOSTILE,
                 manifest=None,
-                actions=(Action.ARCHIVE,),
-                reasons=(f"{HOSTILE} has no manifest (--prune)",),
+                **as_planned(Action.ARCHIVE),
+                reasons=(Reason(ReasonCode.TAKE_OVER, (HOSTILE,)),),
             ),
             PlannedWorkflow(
                 address="AssetImport.quiet",
                 kind="AssetImport",
                 workflow=f"wf-{HOSTILE}",
                 manifest="quiet",
-                actions=(Action.NOOP,),
+                **as_planned(Action.NOOP),
             ),
         ),
         notes=(f"skipped manifests/{HOSTILE}.yaml", f"# {HOSTILE}"),
@@ -214,7 +217,7 @@ def test_a_hostile_plan_renders_inert_in_markdown() -> None:
     # Everything is still there to read: outside code as the text written (@ then an invisible
     # zero-width space), in code as written (a zero-width space after a "<" that opens a tag).
     readable = terminal_text(HOSTILE.replace("\n", " ")).replace("@", "@\u200b")
-    assert f"changed: parameters.assets_prefix ({readable})" in page.prose
+    assert f"take over unmanaged workflow {readable}" in page.prose
     assert page.codes[2] == terminal_text(f"AssetImport.{HOSTILE}").replace("<", "<\u200b")
     (diff,) = page.blocks
     assert diff.splitlines()[-1].endswith(" (value changed)")
@@ -232,7 +235,10 @@ def test_a_hostile_plan_renders_inert_in_a_terminal() -> None:
     lines = plain.splitlines()
     # One line per item, reason, change and note: no hostile newline made another one.
     assert len(lines) == 2 + (1 + 2 + len(CHANGES) + 1) + (1 + 1 + 1) + (1 + 1) + 2 + 1
-    assert "      # \\nPlan: 0 to create, 0 to update, 0 to rerun, 0 to archive." in lines
+    assert (
+        "      # workflow \\nPlan: 0 to create, 0 to update, 0 to rerun, 0 to archive. to adopt does not exist; creating it"
+        in lines
+    )
 
 
 def test_json_keeps_the_hostile_text_exact() -> None:

@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import typer
+
 from reconciler import console
 from reconciler.apply import ApplyGuard, ApplyResult, WaitPolicy, apply_plan
 from reconciler.desired import DesiredWorkflow
@@ -34,9 +36,10 @@ from reconciler.settings import Settings
 
 def _confirm() -> bool:
     console.err("Do you want to perform these actions? Only 'yes' will be accepted.")
-    sys.stderr.write("  Enter a value: ")
-    sys.stderr.flush()
-    return sys.stdin.readline().strip() == "yes"
+    # typer's prompt: Ctrl-C or end of input aborts (exit 130, "aborted"), as any other answer
+    # but "yes" cancels.
+    answer: str = typer.prompt("  Enter a value", default="", show_default=False, err=True)
+    return answer.strip() == "yes"
 
 
 def _saved_plan(

@@ -122,8 +122,6 @@ def export_command(
     settings: Settings,
     environ: Mapping[str, str],
 ) -> int:
-    if names and everything:
-        raise ReconcilerError("give --all or --name, not both")
     exported = asyncio.run(export_workflows(settings, names, everything))
     source = "the embedded emulator" if choose_target(settings).embedded else str(settings.atlan_base_url)
     texts = [(item, to_yaml(item, source)) for item in exported]

@@ -34,7 +34,6 @@ class GitHubContext:
     api_url: str = DEFAULT_API_URL
     repository: str | None = None  # "owner/repo"
     token: str | None = field(default=None, repr=False)
-    event_name: str | None = None
     event_path: Path | None = None
     pull_request: int | None = None  # from the event: pull_request.number, issue.number or number
     step_summary: Path | None = None
@@ -47,7 +46,7 @@ class GitHubContext:
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> GitHubContext:
-        """Read GITHUB_API_URL, GITHUB_REPOSITORY, GITHUB_TOKEN, GITHUB_EVENT_NAME, GITHUB_EVENT_PATH,
+        """Read GITHUB_API_URL, GITHUB_REPOSITORY, GITHUB_TOKEN, GITHUB_EVENT_PATH,
         GITHUB_STEP_SUMMARY, GITHUB_SHA, GITHUB_RUN_ID, GITHUB_SERVER_URL and
         RECONCILER_GITHUB_COMMENT_AUTHOR (the login the plan comment is written as, when the token
         is not the job's own: a GitHub App's ``<slug>[bot]`` or a user's login).
@@ -75,7 +74,6 @@ class GitHubContext:
             api_url=api_url,
             repository=repository,
             token=get("GITHUB_TOKEN"),
-            event_name=get("GITHUB_EVENT_NAME"),
             event_path=event_path,
             pull_request=pull_request,
             step_summary=Path(summary) if summary else None,

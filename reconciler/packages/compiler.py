@@ -1,7 +1,8 @@
 """Compile a manifest into the exact Workflow request the Atlan SDK sends for that package.
 
 The output equals ``AssetImport()...to_workflow()`` / ``LineageBuilder()...to_workflow()`` of
-pyatlan 10.0.0 serialised with ``by_alias=True, exclude_none=True`` (atlan-api.md §6): the same
+pyatlan 10.0.0 serialised with ``by_alias=True, exclude_none=True`` (pinned by
+tests/test_compile_matches_sdk.py against the SDK's own request fixtures): the same
 labels, annotations, templateRef, parameter names, order, values and JSON types, and the same
 credential payload. Only the name differs (derived, not an epoch) and the reconciler adds its
 tracking labels and annotations (``reconciler.dev/*``; never a secret). ``${env:NAME}``

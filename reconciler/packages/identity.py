@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-# Labels written on every workflow the reconciler manages (design §4): one search by the instance
+# Labels written on every workflow the reconciler manages (README, Plan and apply): one search by the instance
 # label lists exactly the managed set, and the manifest label ties each workflow to its manifest.
 INSTANCE_LABEL = "reconciler.dev/instance"
 MANIFEST_LABEL = "reconciler.dev/manifest"

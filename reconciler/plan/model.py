@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "1"  # of the JSON output (reconciler/render/plan.py plan_as_dict)
 ABSENT = "<absent>"  # marks a kept-live field that the live workflow does not have
 
 
@@ -38,27 +38,104 @@ class FieldChange:
         return ".".join(self.path)
 
 
+class ReasonCode(StrEnum):
+    """Why an item does what it does; renderers turn a Reason into words (reconciler/render/plan.py)."""
+
+    NOT_ON_TENANT = "not-on-tenant"  # data: ("first-run",) when its first run starts with it
+    ADOPT_TARGET_MISSING = "adopt-target-missing"  # data: (workflow,)
+    TAKE_OVER = "take-over"  # data: (workflow,)
+    FIELDS_CHANGED = "fields-changed"  # data: the changed fields, two path parts each, sorted
+    CREDENTIALS_CHANGED = "credentials-changed"
+    CREDENTIALS_REMOVED = "credentials-removed"
+    CREDENTIALS_NOT_RECORDED = "credentials-not-recorded"
+    RUN_POLICY_ALWAYS = "run-policy-always"
+    NO_RUN_RECORDED = "no-run-recorded"
+    RUN_RECORD_UNREADABLE = "run-record-unreadable"
+    SPEC_CHANGED_SINCE_RUN = "spec-changed-since-run"
+    # The run token is a manifest field (spec.run.token), not a credential.
+    RUN_TOKEN_SET = "run-token-set"  # noqa: S105  data: (new,)
+    RUN_TOKEN_REMOVED = "run-token-removed"  # noqa: S105  data: (old,)
+    RUN_TOKEN_CHANGED = "run-token-changed"  # noqa: S105  data: (old, new)
+    MANIFEST_GONE = "manifest-gone"
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    code: ReasonCode
+    data: tuple[str, ...] = ()
+
+
+# -- the steps an item's action takes, in order; the applier runs them and decides nothing ------
+
+
+@dataclass(frozen=True, slots=True)
+class Create:
+    """POST the manifest's request (with its credential); ``submit`` starts its first run with it."""
+
+    submit: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    """POST the manifest's request over the live workflow, conditional on ``resource_version``.
+
+    ``send_credentials``: the credential payload goes along (it changed, or was never recorded);
+    otherwise the live credential is kept. ``claim``: the run about to be submitted is recorded
+    in ``reconciler.dev/last-run`` with the apply's own id, so of two applies only one submits.
+    ``changes_workflow``: False when the write exists only for the claim (a rerun alone).
+    """
+
+    resource_version: str | None
+    send_credentials: bool
+    claim: bool
+    changes_workflow: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Submit:
+    """Start a run. ``claimed``: an Update before it recorded the claim, to be undone if the submit
+    definitely failed, so the next plan asks for the run again."""
+
+    claimed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Archive:
+    """Archive the workflow (prune)."""
+
+
+Step = Create | Update | Submit | Archive
+STEP_KINDS: dict[str, type[Create] | type[Update] | type[Submit] | type[Archive]] = {
+    "create": Create,
+    "update": Update,
+    "submit": Submit,
+    "archive": Archive,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class PlannedWorkflow:
-    """What the plan does to one workflow, and why."""
+    """What the plan does to one workflow, and why: one action with its flags, and the steps."""
 
     address: str  # "<Kind>.<manifest name>", or "workflow.<name>" for one without a manifest
     kind: str
     workflow: str  # the workflow name on the tenant
     manifest: str | None
-    actions: tuple[Action, ...]
-    reasons: tuple[str, ...] = ()
+    action: Action
+    updates: bool = False  # with adopt: the workflow changes too
+    reruns: bool = False  # with update or adopt: a run follows
+    steps: tuple[Step, ...] = ()
+    reasons: tuple[Reason, ...] = ()
     changes: tuple[FieldChange, ...] = ()
     before: dict[str, Any] | None = None  # normalised live view; None when absent
     after: dict[str, Any] | None = None  # normalised desired view; None when archived
-    # For the applier: the live resourceVersion (optimistic concurrency) and the bookkeeping
-    # annotations the planner decided (digests; never a secret).
+    # What the steps write besides the compiled request: the live resourceVersion the plan read,
+    # and the bookkeeping annotations the planner decided (digests; never a secret).
     resource_version: str | None = None
     annotations: dict[str, str] = field(default_factory=dict)
     credentials_changed: bool = False
     credential_ref: str | None = None  # the live cloud_source (a credential id), kept on updates
     run_record: str | None = None  # reconciler.dev/last-run to record once a run was submitted
-    run_policy: str = "on-change"
     depends_on: tuple[str, ...] = ()
     # Fields the manifest's `ignore` leaves to the tenant: (path in the view, live value or ABSENT).
     # For the applier only: a saved plan records the paths, not the values.
@@ -68,11 +145,25 @@ class PlannedWorkflow:
     masked: tuple[tuple[str, ...], ...] = ()
 
     @property
+    def actions(self) -> tuple[Action, ...]:
+        """The action and its flags, as listed in plans: adopt, update, rerun in that order."""
+        if self.action in (Action.CREATE, Action.ARCHIVE, Action.NOOP, Action.RERUN):
+            return (self.action,)
+        flags = (Action.UPDATE,) if self.updates or self.action is Action.UPDATE else ()
+        head = (Action.ADOPT,) if self.action is Action.ADOPT else ()
+        return (*head, *flags, *((Action.RERUN,) if self.reruns else ()))
+
+    @property
     def is_noop(self) -> bool:
-        return self.actions == (Action.NOOP,)
+        return self.action is Action.NOOP
 
     def has(self, action: Action) -> bool:
         return action in self.actions
+
+    @property
+    def starts_run(self) -> bool:
+        """True when a step starts a run (a Submit, or a Create that submits)."""
+        return any(isinstance(s, Submit) or (isinstance(s, Create) and s.submit) for s in self.steps)
 
 
 @dataclass(frozen=True)

@@ -11,14 +11,17 @@ extra; recorded in an annotation) and by a salted digest of the whole (digests.p
 
 from __future__ import annotations
 
+import copy
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from reconciler.packages.compiler import CREDENTIAL_PLACEHOLDER
 from reconciler.packages.identity import CREDENTIAL_ANNOTATION
-from reconciler.packages.spec import parameter_values
+from reconciler.packages.spec import parameter_values, parameters, tasks
+from reconciler.plan.model import ABSENT
 
 # Annotations the reconciler keeps for itself; compared by their own rules, not shown as diffs.
 CREDENTIAL_DIGEST_ANNOTATION = "reconciler.dev/credential-digest"
@@ -129,3 +132,75 @@ def _without_empty(value: Any) -> Any:
                 return items
         return value
     return value
+
+
+# -- `ignore`: fields left to the tenant ------------------------------------------------------
+
+
+def lookup(view: Mapping[str, Any], path: Sequence[str]) -> Any:
+    """The value at ``path`` in a view (a copy), or ABSENT."""
+    node: Any = view
+    for part in path:
+        if not isinstance(node, Mapping) or part not in node:
+            return ABSENT
+        node = node[part]
+    return copy.deepcopy(node)
+
+
+@dataclass(frozen=True, slots=True)
+class KeptLive:
+    """The manifest's ``ignore``, resolved against the live workflow: each ignored path with its
+    live value (or ABSENT). The one place that says what ignoring means, for both the view the
+    planner compares and the request the applier sends."""
+
+    fields: tuple[tuple[tuple[str, ...], Any], ...] = ()
+
+    @classmethod
+    def of(cls, live_view: Mapping[str, Any], paths: Iterable[tuple[str, ...]]) -> KeptLive:
+        return cls(tuple((path, lookup(live_view, path)) for path in paths))
+
+    def covers(self, path: Sequence[str]) -> bool:
+        """True when ``path`` is an ignored path or below one."""
+        return any(tuple(path[: len(kept)]) == kept for kept, _ in self.fields)
+
+    def view(self, view: dict[str, Any]) -> dict[str, Any]:
+        """``view`` (desired) with each ignored path at its live value, or removed."""
+        if not self.fields:
+            return view
+        result = copy.deepcopy(view)
+        for path, value in self.fields:
+            parent: Any = result
+            for part in path[:-1]:
+                parent = parent.setdefault(part, {}) if isinstance(parent, dict) else {}
+            if not isinstance(parent, dict):
+                continue
+            if value == ABSENT:
+                parent.pop(path[-1], None)
+            else:
+                parent[path[-1]] = value
+        return result
+
+    def patch(self, body: dict[str, Any]) -> None:
+        """Put the live values into a request ``body`` (labels, annotations, parameters), in place."""
+        metadata = body["metadata"]
+        for path, value in self.fields:
+            root, key = path[0], (path[1] if len(path) > 1 else None)
+            if root in ("labels", "annotations"):
+                target: dict[str, Any] = metadata[root]
+                if key is None:
+                    target.clear()
+                    target.update(value if isinstance(value, dict) else {})
+                elif value == ABSENT:
+                    target.pop(key, None)
+                else:
+                    target[key] = value
+            elif root == "parameters":
+                for task in tasks(body["spec"]):
+                    listed = parameters(task)
+                    if key is None:
+                        live = value if isinstance(value, dict) else {}
+                        listed[:] = [{"name": k, "value": v} for k, v in live.items()]
+                        continue
+                    listed[:] = [p for p in listed if p["name"] != key]
+                    if value != ABSENT:
+                        listed.append({"name": key, "value": value})

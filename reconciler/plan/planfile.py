@@ -19,11 +19,23 @@ from reconciler.desired import DesiredWorkflow
 from reconciler.errors import PlanFileError
 from reconciler.live import LiveWorkflow
 from reconciler.plan.digests import canonical_json, credential_matches, env_digest_matches
-from reconciler.plan.model import FORMAT_VERSION, Action, FieldChange, Plan, PlannedWorkflow, PruneOptions
+from reconciler.plan.model import (
+    STEP_KINDS,
+    Action,
+    FieldChange,
+    Plan,
+    PlannedWorkflow,
+    PruneOptions,
+    Reason,
+    ReasonCode,
+    Step,
+)
 from reconciler.plan.normalise import CREDENTIAL_DIGEST_ANNOTATION, ENV_DIGEST_ANNOTATION
 from reconciler.plan.planner import values_from_environment
 
 KIND = "reconciler-plan"
+# 2: one action with flags, its typed steps, reasons as codes with data.
+PLAN_FILE_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -69,13 +81,14 @@ def dump_plan_file(
     plan: Plan, prints: Fingerprints, *, paths: Sequence[str], options: Mapping[str, Any]
 ) -> str:
     recorded = asdict(plan)
-    for item in recorded["items"]:
+    for item, planned in zip(recorded["items"], plan.items, strict=True):
+        item["steps"] = [step_record(step) for step in planned.steps]
         # The applier's live values of ignored fields are not part of the request: paths only.
         item["keep_live"] = [[list(path), None] for path, _ in item["keep_live"]]
     return (
         json.dumps(
             {
-                "format_version": FORMAT_VERSION,
+                "format_version": PLAN_FILE_VERSION,
                 "kind": KIND,
                 "instance": plan.instance,
                 "paths": list(paths),
@@ -111,10 +124,10 @@ def load_plan_file(path: Path) -> PlanFile:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("kind") != KIND:
             raise PlanFileError(f"{path} is not a reconciler plan file")
-        if data.get("format_version") != FORMAT_VERSION:
+        if data.get("format_version") != PLAN_FILE_VERSION:
             raise PlanFileError(
                 f"{path} has plan format {data.get('format_version')!r}; "
-                f"this reconciler reads {FORMAT_VERSION!r}"
+                f"this reconciler reads {PLAN_FILE_VERSION!r}"
             )
         plan = data["plan"]
         return PlanFile(
@@ -134,10 +147,22 @@ def load_plan_file(path: Path) -> PlanFile:
         raise PlanFileError(f"{path} is not a readable plan file: {exc}") from exc
 
 
+def step_record(step: Step) -> dict[str, Any]:
+    """A step as JSON: its kind and its fields."""
+    kind = next(name for name, cls in STEP_KINDS.items() if isinstance(step, cls))
+    return {"kind": kind, **asdict(step)}
+
+
+def _step(data: dict[str, Any]) -> Step:
+    fields = dict(data)
+    return STEP_KINDS[fields.pop("kind")](**fields)
+
+
 def _item(data: dict[str, Any]) -> PlannedWorkflow:
     fields = dict(data)
-    fields["actions"] = tuple(Action(a) for a in data["actions"])
-    fields["reasons"] = tuple(data["reasons"])
+    fields["action"] = Action(data["action"])
+    fields["steps"] = tuple(_step(step) for step in data["steps"])
+    fields["reasons"] = tuple(Reason(ReasonCode(r["code"]), tuple(r["data"])) for r in data["reasons"])
     fields["changes"] = tuple(
         FieldChange(c["op"], tuple(c["path"]), c.get("old"), c.get("new")) for c in data["changes"]
     )
@@ -167,12 +192,12 @@ def decision(item: PlannedWorkflow) -> dict[str, Any]:
         "workflow": item.workflow,
         "manifest": item.manifest,
         "actions": [a.value for a in item.actions],
+        "steps": [step_record(step) for step in item.steps],
         "changes": [[c.op, list(c.path), c.old, c.new] for c in item.changes],
         "resource_version": item.resource_version,
         "annotations": {k: (k if k in _SALTED else v) for k, v in sorted(item.annotations.items())},
         "credentials_changed": item.credentials_changed,
         "run_record": item.run_record,
-        "run_policy": item.run_policy,
         "keep_live": sorted(list(path) for path, _ in item.keep_live),
         "depends_on": list(item.depends_on),
     }

@@ -8,7 +8,6 @@ that exists unmanaged under the name a manifest needs, is an error, never a sile
 
 from __future__ import annotations
 
-import copy
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -19,7 +18,7 @@ from deepdiff import DeepDiff
 
 from reconciler.collector import collector_paused
 from reconciler.desired import DesiredWorkflow
-from reconciler.errors import ReconcilerError
+from reconciler.errors import PlanningError
 from reconciler.live import LiveWorkflow
 from reconciler.manifest.models import parse_pointer
 from reconciler.packages.compiler import CompiledWorkflow, env_pointer, recorded_env_fields
@@ -33,20 +32,30 @@ from reconciler.plan.digests import (
     new_salt,
     spec_digest,
 )
-from reconciler.plan.model import ABSENT, Action, FieldChange, Plan, PlannedWorkflow
+from reconciler.plan.model import (
+    Action,
+    Archive,
+    Create,
+    FieldChange,
+    Plan,
+    PlannedWorkflow,
+    Reason,
+    ReasonCode,
+    Step,
+    Submit,
+    Update,
+)
 from reconciler.plan.normalise import (
     CREDENTIAL_DIGEST_ANNOTATION,
     ENV_DIGEST_ANNOTATION,
     LAST_RUN_ANNOTATION,
+    KeptLive,
+    lookup,
     workflow_view,
 )
 
 _MISSING = object()
 _RECORD = json.JSONEncoder(sort_keys=True, separators=(",", ":"))  # one encoder, not one per record
-
-
-class PlanningError(ReconcilerError):
-    """The live state makes a safe plan impossible (e.g. a name taken by someone else)."""
 
 
 def run_record(spec: Mapping[str, Any], token: str | None, *, claim: str | None = None) -> str:
@@ -203,8 +212,9 @@ def _archive(workflow: LiveWorkflow) -> PlannedWorkflow:
         kind=kind,
         workflow=workflow.name,
         manifest=None,
-        actions=(Action.ARCHIVE,),
-        reasons=("its manifest is gone (--prune)",),
+        action=Action.ARCHIVE,
+        steps=(Archive(),),
+        reasons=(Reason(ReasonCode.MANIFEST_GONE),),
         before=workflow_view(workflow.raw.get("metadata") or {}, workflow.spec),
         resource_version=workflow.resource_version,
     )
@@ -225,7 +235,6 @@ def _plan_one(
         manifest=item.name,
         depends_on=item.depends_on,
         run_record=record,
-        run_policy=policy,
     )
 
     annotations: dict[str, str] = {}
@@ -238,15 +247,15 @@ def _plan_one(
             annotations[ENV_DIGEST_ANNOTATION] = env_digest(env_values, salt())
         if policy != "never":
             annotations[LAST_RUN_ANNOTATION] = record
-        reason = "not on the tenant" + ("; its first run starts with it" if policy != "never" else "")
-        if item.adopt:
-            reason = f"workflow {item.adopt} to adopt does not exist; creating it. " + reason
+        missing = (Reason(ReasonCode.ADOPT_TARGET_MISSING, (item.adopt,)),) if item.adopt else ()
+        first_run = ("first-run",) if policy != "never" else ()
         return planned(
             workflow=item.compiled.name,
             after=masked_view(after, env_fields),
             masked=tuple(sorted(env_fields)),
-            actions=(Action.CREATE,),
-            reasons=(reason,),
+            action=Action.CREATE,
+            steps=(Create(submit=policy != "never"),),
+            reasons=(*missing, Reason(ReasonCode.NOT_ON_TENANT, first_run)),
             annotations=annotations,
             credentials_changed=credential is not None,
         )
@@ -268,30 +277,27 @@ def _plan_one(
     if "credential" not in before:
         # Not recorded (adopted, or made before it was): it cannot be compared, only written.
         after = {key: value for key, value in after.items() if key != "credential"}
-    ignored = [parse_pointer(pointer) for pointer in item.ignore]
-    keep_live = tuple((path, _lookup(before, path)) for path in ignored)
-    after = _with_live_values(after, keep_live)
+    kept = KeptLive.of(before, [parse_pointer(pointer) for pointer in item.ignore])
+    after = kept.view(after)
     if after == before:
         after = before  # one object for both: a no-op plan of 10,000 workflows holds half the views
-    changes = [c for c in diff_views(before, after) if not under(c.path, ignored)]
+    changes = [c for c in diff_views(before, after) if not kept.covers(c.path)]
     if adopting:
         # The tracking labels are what adoption adds; they are not a change of the workflow.
         changes = [
             c for c in changes if c.path[:2] not in {("labels", INSTANCE_LABEL), ("labels", MANIFEST_LABEL)}
         ]
 
-    actions: list[Action] = [Action.ADOPT] if adopting else []
-    reasons: list[str] = [f"take over unmanaged workflow {live.name}"] if adopting else []
+    reasons: list[Reason] = [Reason(ReasonCode.TAKE_OVER, (live.name,))] if adopting else []
     if changes:
-        actions.append(Action.UPDATE)
-        reasons.append(_describe_changes(changes))
+        reasons.append(Reason(ReasonCode.FIELDS_CHANGED, _changed_fields(changes)))
 
     recorded_digest = live.annotations.get(CREDENTIAL_DIGEST_ANNOTATION)
     credentials_changed = False
     if credential is None:
         credentials_changed = recorded_digest is not None
         if credentials_changed:
-            reasons.append("credentials changed (removed: the tenant's backing store is used)")
+            reasons.append(Reason(ReasonCode.CREDENTIALS_REMOVED))
     elif recorded_digest is not None and credential_matches(recorded_digest, credential):
         annotations[CREDENTIAL_DIGEST_ANNOTATION] = recorded_digest
     elif adopting:
@@ -300,16 +306,15 @@ def _plan_one(
     else:
         credentials_changed = True
         annotations[CREDENTIAL_DIGEST_ANNOTATION] = credential_digest(credential, salt())
-        reasons.append("credentials changed" if recorded_digest else "credentials not recorded yet")
-    if credentials_changed and Action.UPDATE not in actions:
-        actions.append(Action.UPDATE)
+        code = ReasonCode.CREDENTIALS_CHANGED if recorded_digest else ReasonCode.CREDENTIALS_NOT_RECORDED
+        reasons.append(Reason(code))
+    updates = bool(changes) or credentials_changed
 
     if env_fields:
         recorded_env = live.annotations.get(ENV_DIGEST_ANNOTATION)
-        matches = env_digest_matches(recorded_env, env_values)
-        annotations[ENV_DIGEST_ANNOTATION] = (
-            recorded_env if matches and recorded_env else env_digest(env_values, salt())
-        )
+        if recorded_env is None or not env_digest_matches(recorded_env, env_values):
+            recorded_env = env_digest(env_values, salt())
+        annotations[ENV_DIGEST_ANNOTATION] = recorded_env
 
     last_run = live.annotations.get(LAST_RUN_ANNOTATION)
     if adopting and last_run is None and not changes:
@@ -318,8 +323,31 @@ def _plan_one(
         annotations[LAST_RUN_ANNOTATION] = last_run
     rerun_reason = _rerun_reason(policy, last_run, record)
     if rerun_reason:
-        actions.append(Action.RERUN)
         reasons.append(rerun_reason)
+    reruns = rerun_reason is not None
+
+    # The run record is written before the submit, with the resourceVersion the plan read: of two
+    # applies started at once only one can claim a rerun (the other meets a conflict), so only
+    # one submits it. Policy "always" reruns without a record.
+    claim = reruns and policy == "on-change"
+    steps: list[Step] = []
+    if adopting or updates or claim:
+        steps.append(
+            Update(
+                resource_version=live.resource_version,
+                send_credentials=credentials_changed,
+                claim=claim,
+                changes_workflow=adopting or updates,
+            )
+        )
+    if reruns:
+        steps.append(Submit(claimed=claim))
+    if adopting:
+        action = Action.ADOPT
+    elif updates:
+        action = Action.UPDATE
+    else:
+        action = Action.RERUN if reruns else Action.NOOP
 
     # What came from the environment is shown as the manifest's reference, never as the value:
     # the live side by what apply last recorded (ENV_ANNOTATION), the desired side by the manifest.
@@ -336,18 +364,48 @@ def _plan_one(
         after = after_shown
     return planned(
         workflow=live.name,
-        actions=tuple(actions) or (Action.NOOP,),
+        action=action,
+        updates=adopting and updates,
+        reruns=reruns and action is not Action.RERUN,
+        steps=tuple(steps),
         reasons=tuple(reasons),
         changes=tuple(changes),
         masked=tuple(sorted(old_texts)),
         before=before,
         resource_version=live.resource_version,
         credential_ref=cloud_source(live.spec),
-        keep_live=keep_live,
+        keep_live=kept.fields,
         after=after,
         annotations=annotations,
         credentials_changed=credentials_changed,
     )
+
+
+def _rerun_reason(policy: str, last_run: str | None, record: str) -> Reason | None:
+    if policy == "never":
+        return None
+    if policy == "always":
+        return Reason(ReasonCode.RUN_POLICY_ALWAYS)
+    if same_run(last_run, record):
+        return None
+    if last_run is None:
+        return Reason(ReasonCode.NO_RUN_RECORDED)
+    previous, current = _parse_record(last_run), _parse_record(record)
+    if previous is None or current is None:
+        return Reason(ReasonCode.RUN_RECORD_UNREADABLE)
+    if previous.get("spec") != current["spec"]:
+        return Reason(ReasonCode.SPEC_CHANGED_SINCE_RUN)
+    old, new = previous.get("token"), current["token"]
+    if old is None:
+        return Reason(ReasonCode.RUN_TOKEN_SET, (str(new),))
+    if new is None:
+        return Reason(ReasonCode.RUN_TOKEN_REMOVED, (str(old),))
+    return Reason(ReasonCode.RUN_TOKEN_CHANGED, (str(old), str(new)))
+
+
+def under(path: Sequence[str], prefixes: Sequence[Sequence[str]]) -> bool:
+    """True when ``path`` is one of ``prefixes`` or below one (JSON-pointer prefix match)."""
+    return any(tuple(path[: len(prefix)]) == tuple(prefix) for prefix in prefixes)
 
 
 def values_from_environment(compiled: CompiledWorkflow) -> dict[str, Any]:
@@ -356,7 +414,7 @@ def values_from_environment(compiled: CompiledWorkflow) -> dict[str, Any]:
     if not compiled.env_fields:
         return {}
     view = workflow_view(compiled.body["metadata"], compiled.body["spec"])
-    return {env_pointer(path): _lookup(view, path) for path in compiled.env_fields}
+    return {env_pointer(path): lookup(view, path) for path in compiled.env_fields}
 
 
 def masked_view(view: dict[str, Any], texts: Mapping[tuple[str, ...], str]) -> dict[str, Any]:
@@ -373,60 +431,6 @@ def _mask(value: Any, at: tuple[str, ...], texts: Mapping[tuple[str, ...], str])
     if type(value) is not dict or not any(path[: len(at)] == at for path in texts):
         return value
     return {key: _mask(inner, (*at, key), texts) for key, inner in value.items()}
-
-
-def _rerun_reason(policy: str, last_run: str | None, record: str) -> str | None:
-    if policy == "never":
-        return None
-    if policy == "always":
-        return "run policy is always"
-    if same_run(last_run, record):
-        return None
-    if last_run is None:
-        return "no run recorded by reconciler yet"
-    previous, current = _parse_record(last_run), _parse_record(record)
-    if previous is None or current is None:
-        return "run record unreadable"
-    if previous.get("spec") != current["spec"]:
-        return "spec changed since the last run"
-    old, new = previous.get("token"), current["token"]
-    if old is None:
-        return f"run token set to {new!r}"
-    if new is None:
-        return f"run token {old!r} removed"
-    return f"run token changed ({old!r} -> {new!r})"
-
-
-def under(path: Sequence[str], prefixes: Sequence[Sequence[str]]) -> bool:
-    """True when ``path`` is one of ``prefixes`` or below one (JSON-pointer prefix match)."""
-    return any(tuple(path[: len(prefix)]) == tuple(prefix) for prefix in prefixes)
-
-
-def _lookup(view: Mapping[str, Any], path: Sequence[str]) -> Any:
-    node: Any = view
-    for part in path:
-        if not isinstance(node, Mapping) or part not in node:
-            return ABSENT
-        node = node[part]
-    return copy.deepcopy(node)
-
-
-def _with_live_values(view: dict[str, Any], keep: Sequence[tuple[tuple[str, ...], Any]]) -> dict[str, Any]:
-    """``view`` with each kept path set to its live value (or removed where live has none)."""
-    if not keep:
-        return view
-    result = copy.deepcopy(view)
-    for path, value in keep:
-        parent: Any = result
-        for part in path[:-1]:
-            parent = parent.setdefault(part, {}) if isinstance(parent, dict) else {}
-        if not isinstance(parent, dict):
-            continue
-        if value == ABSENT:
-            parent.pop(path[-1], None)
-        else:
-            parent[path[-1]] = value
-    return result
 
 
 def diff_views(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[FieldChange]:
@@ -494,10 +498,8 @@ def _deep_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[F
     return found
 
 
-def _describe_changes(changes: Sequence[FieldChange]) -> str:
-    fields = sorted({".".join(c.path[:2]) for c in changes})
-    shown = ", ".join(fields[:4]) + (f" and {len(fields) - 4} more" if len(fields) > 4 else "")
-    return f"changed: {shown}"
+def _changed_fields(changes: Sequence[FieldChange]) -> tuple[str, ...]:
+    return tuple(sorted({".".join(c.path[:2]) for c in changes}))
 
 
 def _in_apply_order(items: Sequence[PlannedWorkflow]) -> list[PlannedWorkflow]:

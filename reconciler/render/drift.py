@@ -12,7 +12,8 @@ from reconciler.drift import DriftReport
 from reconciler.plan.model import FORMAT_VERSION
 from reconciler.render.escape import html_code, md_code, md_fence, md_text, terminal_text
 from reconciler.render.formats import OutputFormat
-from reconciler.render.plan import change_line, fit_markdown
+from reconciler.render.plan import change_line, fit_markdown, paint_mark_line
+from reconciler.render.terminal import paint, paint_mark
 
 MARKDOWN_MARKER = "<!-- reconciler:drift -->"
 _MARKS = {
@@ -26,16 +27,16 @@ _MARKS = {
 }
 
 
-def render_drift_text(report: DriftReport) -> str:
+def render_drift_text(report: DriftReport, *, color: bool = False) -> str:
     lines = []
     if report.clean:
         lines.append("No drift: the tenant matches git and every last run is healthy.")
     for finding in report.findings:
         address, workflow = terminal_text(finding.address), terminal_text(finding.workflow)
-        lines.append(f"  {_MARKS[finding.kind]} {address}  ({workflow})  [{finding.kind}]")
+        lines.append(f"  {paint_mark(_MARKS[finding.kind], color)} {address}  ({workflow})  [{finding.kind}]")
         lines.append(f"      # {terminal_text(finding.message)}")
-        lines += [f"      {terminal_text(change_line(c))}" for c in finding.changes]
-    lines.append(report.summary_line())
+        lines += [f"      {paint_mark_line(terminal_text(change_line(c)), color)}" for c in finding.changes]
+    lines.append(paint(report.summary_line(), "bold", color))
     return "\n".join(lines) + "\n"
 
 
@@ -99,4 +100,4 @@ def render_drift(report: DriftReport, output: OutputFormat, *, color: bool = Fal
         return render_drift_json(report)
     if output is OutputFormat.markdown:
         return render_drift_markdown(report)
-    return render_drift_text(report)
+    return render_drift_text(report, color=color)

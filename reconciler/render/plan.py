@@ -12,9 +12,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reconciler.plan.model import FORMAT_VERSION, Action, FieldChange, Plan, PlannedWorkflow
+from reconciler.plan.model import (
+    FORMAT_VERSION,
+    Action,
+    FieldChange,
+    Plan,
+    PlannedWorkflow,
+    Reason,
+    ReasonCode,
+)
 from reconciler.render.escape import html_code, html_text, md_code, md_fence, md_text, terminal_text
 from reconciler.render.formats import OutputFormat
+from reconciler.render.terminal import MARK_STYLES, paint, paint_mark
 
 SYMBOLS = {
     Action.CREATE: "+",
@@ -24,7 +33,6 @@ SYMBOLS = {
     Action.ARCHIVE: "-",
     Action.NOOP: "=",
 }
-_COLORS = {"+": "32", "~": "33", "↻": "36", "<=": "35", "-": "31", "=": "2"}
 # Unchanged workflows are listed one per line up to this many items; beyond, only counted.
 LIST_UNCHANGED_UP_TO = 50
 MARKDOWN_MARKER = "<!-- reconciler:plan -->"
@@ -60,8 +68,47 @@ def change_line(change: FieldChange) -> str:
     return f"~ {change.dotted}: {_value(change.old)} -> {_value(change.new)}"
 
 
-def _paint(text: str, code: str, color: bool) -> str:
-    return f"\x1b[{code}m{text}\x1b[0m" if color else text
+def describe(reason: Reason) -> str:
+    """A reason in words."""
+    code, data = reason.code, reason.data
+    if code is ReasonCode.NOT_ON_TENANT:
+        return "not on the tenant" + ("; its first run starts with it" if "first-run" in data else "")
+    if code is ReasonCode.FIELDS_CHANGED:
+        shown = ", ".join(data[:4]) + (f" and {len(data) - 4} more" if len(data) > 4 else "")
+        return f"changed: {shown}"
+    if code is ReasonCode.RUN_TOKEN_SET:
+        return f"run token set to {data[0]!r}"
+    if code is ReasonCode.RUN_TOKEN_REMOVED:
+        return f"run token {data[0]!r} removed"
+    if code is ReasonCode.RUN_TOKEN_CHANGED:
+        return f"run token changed ({data[0]!r} -> {data[1]!r})"
+    if code is ReasonCode.ADOPT_TARGET_MISSING:
+        return f"workflow {data[0]} to adopt does not exist; creating it"
+    if code is ReasonCode.TAKE_OVER:
+        return f"take over unmanaged workflow {data[0]}"
+    return _WORDS[code]
+
+
+_WORDS = {
+    ReasonCode.CREDENTIALS_CHANGED: "credentials changed",
+    ReasonCode.CREDENTIALS_REMOVED: "credentials changed (removed: the tenant's backing store is used)",
+    ReasonCode.CREDENTIALS_NOT_RECORDED: "credentials not recorded yet",
+    ReasonCode.RUN_POLICY_ALWAYS: "run policy is always",
+    ReasonCode.NO_RUN_RECORDED: "no run recorded by reconciler yet",
+    ReasonCode.RUN_RECORD_UNREADABLE: "run record unreadable",
+    ReasonCode.SPEC_CHANGED_SINCE_RUN: "spec changed since the last run",
+    ReasonCode.MANIFEST_GONE: "its manifest is gone (--prune)",
+}
+
+
+def reasons_text(item: PlannedWorkflow) -> str:
+    """The item's reasons in words, joined."""
+    return "; ".join(describe(reason) for reason in item.reasons)
+
+
+def paint_mark_line(line: str, color: bool) -> str:
+    """A change line in the colour of its first character (+ add, - remove, ~ change)."""
+    return paint(line, MARK_STYLES.get(line[0], "none"), color)
 
 
 def _names(item: PlannedWorkflow) -> str:
@@ -78,21 +125,21 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
     for item in changing:
         mark = symbol(item)
         actions = ", ".join(a.value for a in item.actions)
-        lines.append(f"  {_paint(mark, _COLORS[mark], color)} {_names(item)}  [{actions}]")
-        lines += [f"      # {terminal_text(reason)}" for reason in item.reasons]
+        lines.append(f"  {paint_mark(mark, color)} {_names(item)}  [{actions}]")
+        lines += [f"      # {terminal_text(describe(reason))}" for reason in item.reasons]
         for change in item.changes:
             line = terminal_text(change_line(change))
-            lines.append("      " + _paint(line, _COLORS[line[0]], color))
+            lines.append("      " + paint_mark_line(line, color))
         lines.append("")
     if unchanged and len(plan.items) <= LIST_UNCHANGED_UP_TO:
-        lines += [f"  {_paint('=', _COLORS['='], color)} {_names(item)}" for item in unchanged]
+        lines += [f"  {paint_mark('=', color)} {_names(item)}" for item in unchanged]
         lines.append("")
     elif unchanged:
         lines += [f"  {len(unchanged)} workflows unchanged.", ""]
     lines += [f"Note: {terminal_text(note)}" for note in plan.notes]
     if not changing:
         lines.append("No changes. The tenant matches the manifests.")
-    lines.append(_paint(plan.summary_line(), "1", color))
+    lines.append(paint(plan.summary_line(), "bold", color))
     return "\n".join(lines) + "\n"
 
 
@@ -112,7 +159,7 @@ def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT, marker: str = MA
     table = ["", "| | workflow | actions | reason |", "|---|---|---|---|"] if changing else []
     table += [
         f"| `{symbol(i)}` | {md_code(i.address, cell=True)} | {', '.join(a.value for a in i.actions)} | "
-        f"{md_text('; '.join(i.reasons))} |"
+        f"{md_text(reasons_text(i))} |"
         for i in changing
     ]
     details = []
@@ -157,7 +204,7 @@ def plan_as_dict(plan: Plan) -> dict[str, Any]:
                 "manifest": item.manifest,
                 "workflow": item.workflow,
                 "actions": [a.value for a in item.actions],
-                "reason": "; ".join(item.reasons),
+                "reason": reasons_text(item),
                 "changes": [
                     {"op": c.op, "path": list(c.path), "old": c.old, "new": c.new} for c in item.changes
                 ],

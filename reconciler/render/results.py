@@ -7,15 +7,13 @@ from __future__ import annotations
 
 from reconciler.apply import ApplyResult, ItemResult
 from reconciler.render.escape import md_code, md_text, terminal_text
+from reconciler.render.terminal import paint_mark
 
 _MARKS = {"done": "✓", "failed": "✗", "already running": "↻", "skipped": "·", "unchanged": "="}
-_COLORS = {"done": "32", "failed": "31", "already running": "36", "skipped": "33", "unchanged": "2"}
 
 
 def _line(item: ItemResult, width: int, color: bool) -> str:
-    mark = _MARKS[item.outcome]
-    if color:
-        mark = f"\x1b[{_COLORS[item.outcome]}m{mark}\x1b[0m"
+    mark = paint_mark(_MARKS[item.outcome], color)
     actions = ",".join(a.value for a in item.actions)
     detail = f"  {terminal_text(item.detail)}" if item.detail else ""
     phase = f" (run {terminal_text(item.run_phase)})" if item.run_phase else ""

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from reconciler.github import GitHubClient, GitHubContext
-from reconciler.plan.model import Action, FieldChange, Plan, PlannedWorkflow
+from reconciler.plan.model import Action, FieldChange, Plan, PlannedWorkflow, Reason, ReasonCode
 from tests.github.fake_github import FakeGitHub
+from tests.helpers import as_planned
 
 # A token shaped like a real installation token; it must never show up in a body or a message.
 TOKEN = "ghs_canaryTOKEN0123456789abcdefghijklmnop"
@@ -66,7 +67,7 @@ def workflow(
     name: str,
     *actions: Action,
     changes: tuple[FieldChange, ...] = (),
-    reasons: tuple[str, ...] = (),
+    reasons: tuple[Reason, ...] = (),
     kind: str = "AssetImport",
 ) -> PlannedWorkflow:
     return PlannedWorkflow(
@@ -74,7 +75,7 @@ def workflow(
         kind=kind,
         workflow=f"csa-asset-import-{abs(hash(name)) % 10**10:010d}",
         manifest=name,
-        actions=actions or (Action.NOOP,),
+        **as_planned(*actions, resource_version="12345"),
         reasons=reasons,
         changes=changes,
         before={"parameters": {"assets_prefix": "/in"}},
@@ -93,15 +94,15 @@ def sample_plan(instance: str = "default", *, prefix: str = "/in/v2") -> Plan:
         instance=instance,
         items=(
             workflow(
-                "new-assets", Action.CREATE, reasons=("not on the tenant; its first run starts with it",)
+                "new-assets", Action.CREATE, reasons=(Reason(ReasonCode.NOT_ON_TENANT, ("first-run",)),)
             ),
             workflow(
                 "snowflake-assets",
                 Action.UPDATE,
                 changes=(FieldChange("change", ("parameters", "assets_prefix"), "/in", prefix),),
-                reasons=("1 field changed",),
+                reasons=(Reason(ReasonCode.FIELDS_CHANGED, ("parameters.assets_prefix",)),),
             ),
-            workflow("glossary", Action.RERUN, reasons=("run token changed",)),
+            workflow("glossary", Action.RERUN, reasons=(Reason(ReasonCode.RUN_TOKEN_CHANGED, ("1", "2")),)),
             workflow("lineage", kind="LineageBuilder"),
         ),
     )

@@ -32,8 +32,11 @@ def _archive_item(workflow: str, version: str | None) -> dict[str, Any]:
         "kind": "AssetImport",
         "workflow": workflow,
         "manifest": None,
-        "actions": ["archive"],
-        "reasons": ["its manifest is gone (--prune)"],
+        "action": "archive",
+        "updates": False,
+        "reruns": False,
+        "steps": [{"kind": "archive"}],
+        "reasons": [{"code": "manifest-gone", "data": []}],
         "changes": [],
         "before": None,
         "after": None,
@@ -42,7 +45,6 @@ def _archive_item(workflow: str, version: str | None) -> dict[str, Any]:
         "credentials_changed": False,
         "credential_ref": None,
         "run_record": None,
-        "run_policy": "on-change",
         "depends_on": [],
         "keep_live": [],
         "masked": [],
@@ -65,11 +67,16 @@ def archive_with_prune_switched_on(plan: dict[str, Any], tenant: Tenant) -> None
 
 
 def rerun_becomes_archive(plan: dict[str, Any], tenant: Tenant) -> None:
-    _item(plan, "snowflake-assets")["actions"] = ["archive"]
+    _item(plan, "snowflake-assets").update(action="archive", steps=[{"kind": "archive"}])
 
 
 def rerun_becomes_update(plan: dict[str, Any], tenant: Tenant) -> None:
-    _item(plan, "snowflake-assets")["actions"] = ["update", "rerun"]
+    _item(plan, "snowflake-assets").update(action="update", reruns=True)
+
+
+def write_without_the_claim(plan: dict[str, Any], tenant: Tenant) -> None:
+    for step in _item(plan, "snowflake-assets")["steps"]:
+        step["claim" if step["kind"] == "update" else "claimed"] = False
 
 
 def point_an_item_at_the_unmanaged(plan: dict[str, Any], tenant: Tenant) -> None:
@@ -101,6 +108,7 @@ EDITS: dict[str, Edit] = {
     "switch prune on and archive": archive_with_prune_switched_on,
     "turn a rerun into an archive": rerun_becomes_archive,
     "turn a rerun into an update": rerun_becomes_update,
+    "submit without claiming the run": write_without_the_claim,
     "point an item at an unmanaged workflow": point_an_item_at_the_unmanaged,
     "change the value of a change": change_a_changes_value,
     "drop an item": drop_an_item,

@@ -6,6 +6,7 @@ import copy
 import json
 import random
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +15,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.desired import DesiredWorkflow
+from reconciler.errors import PlanningError
 from reconciler.live import LiveWorkflow
 from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL
 from reconciler.packages.spec import cloud_source
 from reconciler.plan import planner as planner_module
-from reconciler.plan.model import Action, FieldChange, Plan
+from reconciler.plan.model import Action, Archive, Create, FieldChange, Plan, PlannedWorkflow, Submit, Update
 from reconciler.plan.normalise import CREDENTIAL_DIGEST_ANNOTATION, ENV_DIGEST_ANNOTATION, LAST_RUN_ANNOTATION
-from reconciler.plan.planner import PlanningError, diff_views, handed_over, plan, run_record
+from reconciler.plan.planner import diff_views, handed_over, plan, run_record
+from reconciler.render.plan import describe
 from tests.helpers import EXAMPLES
 from tests.plan.simulate import (
     ENVIRON,
@@ -37,6 +40,13 @@ from tests.plan.simulate import (
 )
 
 ADOPTED = "csa-asset-import-1700000000"
+
+
+def words(item: PlannedWorkflow) -> tuple[str, ...]:
+    """The item's reasons as the renderers word them."""
+    return tuple(describe(reason) for reason in item.reasons)
+
+
 BOOKKEEPING = (CREDENTIAL_DIGEST_ANNOTATION, ENV_DIGEST_ANNOTATION, LAST_RUN_ANNOTATION)
 
 
@@ -73,7 +83,7 @@ def test_empty_live_creates_with_reason(
     desired = desired_from(write_manifests(tmp_path, a=manifest(policy=policy, token="7")))
     item = _only(_plan(desired, []))
     assert item.actions == (Action.CREATE,)
-    assert item.reasons == (reason,)
+    assert words(item) == (reason,)
     assert item.workflow == desired[0].compiled.name
     assert item.before is None
     assert item.after is not None
@@ -97,7 +107,7 @@ def test_examples_against_empty_tenant_are_all_creates() -> None:
     p = _plan(desired, [])
     assert len(p.items) == len(desired) == 7
     assert all(item.actions == (Action.CREATE,) for item in p.items)
-    assert all(item.reasons and item.reasons[0].startswith("not on the tenant") for item in p.items)
+    assert all(words(item) and words(item)[0].startswith("not on the tenant") for item in p.items)
     assert p.summary["create"] == 7
     assert p.notes == ()
 
@@ -174,7 +184,7 @@ def test_plan_right_after_apply_is_empty(
 
     assert [item.actions for item in p.items] == [(Action.NOOP,)] * len(desired)
     assert not p.has_changes
-    assert all(item.changes == () and item.reasons == () for item in p.items)
+    assert all(item.changes == () and words(item) == () for item in p.items)
     assert p.summary_line() == "Plan: 0 to create, 0 to update, 0 to rerun, 0 to archive."
     # The bookkeeping is carried over unchanged, and the credential reference is the server's.
     live_by_name = {workflow.name: workflow for workflow in live}
@@ -263,7 +273,7 @@ def test_parameter_edit_updates_and_reruns(
 
     assert item.actions == (Action.UPDATE, Action.RERUN)
     assert item.changes == (FieldChange("change", ("parameters", parameter), old, new),)
-    assert item.reasons == (f"changed: parameters.{parameter}", "spec changed since the last run")
+    assert words(item) == (f"changed: parameters.{parameter}", "spec changed since the last run")
     assert item.resource_version == live[0].resource_version
     assert item.credentials_changed is False
     # The last-run record stays the old one until a run was submitted.
@@ -279,7 +289,7 @@ def test_token_change_only_reruns(tmp_path: Path) -> None:
     item = _only(_plan(desired, live))
 
     assert item.actions == (Action.RERUN,)
-    assert item.reasons == ("run token changed ('1' -> '2')",)
+    assert words(item) == ("run token changed ('1' -> '2')",)
     assert item.changes == ()
 
 
@@ -297,7 +307,7 @@ def test_run_policy_on_unchanged_workflow(
     desired, live = _applied(tmp_path, a=manifest(policy=policy))
     item = _only(_plan(desired, live))
     assert item.actions == actions
-    assert item.reasons == reasons
+    assert words(item) == reasons
 
 
 @pytest.mark.parametrize(
@@ -338,7 +348,7 @@ def test_rerun_reason_from_the_recorded_run(tmp_path: Path, recorded: str | None
     item = _only(_plan(desired, [LiveWorkflow.from_source(source)]))
 
     assert item.actions == (Action.RERUN,)
-    assert item.reasons == (reason,)
+    assert words(item) == (reason,)
 
 
 def test_credential_not_recorded_yet_is_sent(tmp_path: Path) -> None:
@@ -350,7 +360,7 @@ def test_credential_not_recorded_yet_is_sent(tmp_path: Path) -> None:
 
     assert item.actions == (Action.UPDATE,)
     assert item.credentials_changed is True
-    assert item.reasons == ("credentials not recorded yet",)
+    assert words(item) == ("credentials not recorded yet",)
     assert item.changes == ()
 
 
@@ -359,7 +369,7 @@ def test_policy_always_reruns_on_every_plan_also_with_changes(tmp_path: Path) ->
     desired = desired_from(write_manifests(tmp_path / "v2", a=manifest(policy="always", prefix="/x")))
     item = _only(_plan(desired, live))
     assert item.actions == (Action.UPDATE, Action.RERUN)
-    assert item.reasons[-1] == "run policy is always"
+    assert words(item)[-1] == "run policy is always"
 
 
 SCHEDULE = "orchestration.atlan.com/schedule"
@@ -408,8 +418,8 @@ def test_schedule_change_updates_without_rerun(
 
     assert item.actions == (Action.UPDATE,)
     assert list(item.changes) == changes
-    assert len(item.reasons) == 1
-    assert item.reasons[0].startswith("changed: annotations.orchestration.atlan.com/")
+    assert len(words(item)) == 1
+    assert words(item)[0].startswith("changed: annotations.orchestration.atlan.com/")
 
 
 def test_rotated_credential_updates_without_revealing_it(tmp_path: Path) -> None:
@@ -423,7 +433,7 @@ def test_rotated_credential_updates_without_revealing_it(tmp_path: Path) -> None
 
     assert item.actions == (Action.UPDATE,)
     assert item.credentials_changed is True
-    assert item.reasons == ("credentials changed",)
+    assert words(item) == ("credentials changed",)
     assert item.changes == ()
     old = live[0].annotations[CREDENTIAL_DIGEST_ANNOTATION]
     new = item.annotations[CREDENTIAL_DIGEST_ANNOTATION]
@@ -466,7 +476,7 @@ def test_metadata_added_in_the_ui_is_removed(tmp_path: Path, where: str, key: st
 
     assert item.actions == (Action.UPDATE,)
     assert item.changes == (FieldChange("remove", (where, key), value, None),)
-    assert item.reasons == (f"changed: {where}.{key}",)
+    assert words(item) == (f"changed: {where}.{key}",)
 
 
 def test_user_label_value_changed_in_the_ui_is_restored(tmp_path: Path) -> None:
@@ -520,7 +530,7 @@ def test_adopting_an_unchanged_workflow_only_adopts(tmp_path: Path) -> None:
     item = _only(_plan(desired, live))
 
     assert item.actions == (Action.ADOPT,)
-    assert item.reasons == (f"take over unmanaged workflow {ADOPTED}",)
+    assert words(item) == (f"take over unmanaged workflow {ADOPTED}",)
     assert item.changes == ()
     assert item.workflow == ADOPTED
     assert item.credentials_changed is False
@@ -542,7 +552,7 @@ def test_adopting_a_workflow_that_differs_updates_and_reruns(tmp_path: Path) -> 
 
     assert item.actions == (Action.ADOPT, Action.UPDATE, Action.RERUN)
     assert item.changes == (FieldChange("change", ("parameters", "assets_prefix"), "/old", "/in"),)
-    assert item.reasons[-1] == "no run recorded by reconciler yet"
+    assert words(item)[-1] == "no run recorded by reconciler yet"
 
 
 def test_orphans_are_noted_not_acted_on(tmp_path: Path) -> None:
@@ -717,3 +727,86 @@ def test_diff_views_tells_a_type_change_in_a_flat_part() -> None:
         FieldChange("change", ("parameters", "flag"), True, 1),
         FieldChange("add", ("parameters", "new"), None, None),
     ]
+
+
+# -- steps: what the applier will do, decided here ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("policy", "before", "after", "steps"),
+    [
+        ("on-change", {}, None, [Create(submit=True)]),
+        ("never", {}, None, [Create(submit=False)]),
+        (
+            "on-change",
+            {"token": "1"},
+            {"token": "2"},
+            [Update("rv", send_credentials=False, claim=True, changes_workflow=False), Submit(claimed=True)],
+        ),
+        (
+            "on-change",
+            {},
+            {"prefix": "/v2"},
+            [Update("rv", send_credentials=False, claim=True, changes_workflow=True), Submit(claimed=True)],
+        ),
+        ("always", {}, {}, [Submit(claimed=False)]),
+        (
+            "always",
+            {},
+            {"prefix": "/v2"},
+            [Update("rv", send_credentials=False, claim=False, changes_workflow=True), Submit(claimed=False)],
+        ),
+        ("never", {}, {"prefix": "/v2"}, [Update("rv", send_credentials=False, claim=False)]),
+        ("on-change", {}, {}, []),
+    ],
+    ids=[
+        "create",
+        "create, policy never",
+        "token bump",
+        "field change",
+        "policy always",
+        "field change, policy always",
+        "field change, policy never",
+        "nothing",
+    ],
+)
+def test_the_planner_decides_every_step(
+    tmp_path: Path,
+    policy: str,
+    before: dict[str, Any],
+    after: dict[str, Any] | None,
+    steps: list[Any],
+) -> None:
+    live: list[LiveWorkflow] = []
+    if after is not None:
+        _, live = _applied(tmp_path / "v1", a=manifest(policy=policy, **before))
+    desired = desired_from(write_manifests(tmp_path / "v2", a=manifest(policy=policy, **(after or before))))
+
+    item = _only(_plan(desired, live))
+
+    expected = [
+        replace(s, resource_version=live[0].resource_version) if isinstance(s, Update) else s for s in steps
+    ]
+    assert list(item.steps) == expected
+    assert item.starts_run == any(
+        isinstance(s, Submit) or (isinstance(s, Create) and s.submit) for s in steps
+    )
+
+
+def test_a_rotated_secret_sends_the_credential_with_the_update(tmp_path: Path) -> None:
+    _, live = _applied(tmp_path / "v1", a=manifest("a"))
+    desired = desired_from(
+        write_manifests(tmp_path / "v2", a=manifest("a")),
+        environ={**ENVIRON, "AWS_SECRET_ACCESS_KEY": "rotated"},
+    )
+    [step] = _only(_plan(desired, live)).steps
+    assert step == Update(live[0].resource_version, send_credentials=True, claim=False)
+
+
+def test_an_archive_is_one_step(tmp_path: Path) -> None:
+    _, live = _applied(tmp_path / "v1", a=manifest("a"), b=manifest("b"), c=manifest("c"))
+    desired = desired_from(write_manifests(tmp_path / "v2", a=manifest("a"), b=manifest("b")))
+    p = plan(desired, live, instance=INSTANCE, salt=fixed_salt(), prune=True, max_prune_percent=50)
+    [archived] = [item for item in p.items if item.action is Action.ARCHIVE]
+    assert archived.steps == (Archive(),)
+    assert words(archived) == ("its manifest is gone (--prune)",)

@@ -10,7 +10,15 @@ from typing import Any
 import pytest
 
 from reconciler.live import LiveWorkflow
-from reconciler.plan.model import FORMAT_VERSION, Action, FieldChange, Plan, PlannedWorkflow
+from reconciler.plan.model import (
+    FORMAT_VERSION,
+    Action,
+    FieldChange,
+    Plan,
+    PlannedWorkflow,
+    Reason,
+    ReasonCode,
+)
 from reconciler.plan.planner import plan
 from reconciler.render.plan import (
     LIST_UNCHANGED_UP_TO,
@@ -21,7 +29,7 @@ from reconciler.render.plan import (
     render_markdown,
     render_text,
 )
-from tests.helpers import CANARY, EXAMPLES
+from tests.helpers import CANARY, EXAMPLES, as_planned
 from tests.plan.simulate import (
     ENVIRON,
     INSTANCE,
@@ -38,7 +46,7 @@ ANSI = re.compile(r"\x1b\[")
 def item(
     name: str,
     *actions: Action,
-    reasons: tuple[str, ...] = (),
+    reasons: tuple[Reason, ...] = (),
     changes: tuple[FieldChange, ...] = (),
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
@@ -48,7 +56,7 @@ def item(
         kind="AssetImport",
         workflow=f"wf-{name}",
         manifest=name,
-        actions=actions or (Action.NOOP,),
+        **as_planned(*actions),
         reasons=reasons,
         changes=changes,
         before=before,
@@ -66,19 +74,22 @@ def mixed_plan() -> Plan:
     return Plan(
         instance="prod",
         items=(
-            item("a", Action.CREATE, reasons=("not on the tenant",), after={"labels": {}}),
-            item("b", Action.CREATE, reasons=("not on the tenant",), after={"labels": {}}),
+            item("a", Action.CREATE, reasons=(Reason(ReasonCode.NOT_ON_TENANT),), after={"labels": {}}),
+            item("b", Action.CREATE, reasons=(Reason(ReasonCode.NOT_ON_TENANT),), after={"labels": {}}),
             item(
                 "c",
                 Action.UPDATE,
                 Action.RERUN,
-                reasons=("changed: parameters.assets_prefix", "spec changed since the last run"),
+                reasons=(
+                    Reason(ReasonCode.FIELDS_CHANGED, ("parameters.assets_prefix",)),
+                    Reason(ReasonCode.SPEC_CHANGED_SINCE_RUN),
+                ),
                 changes=(PREFIX_CHANGE, LABEL_REMOVED, LABEL_ADDED),
                 before={"parameters": {"assets_prefix": "/in"}},
                 after={"parameters": {"assets_prefix": "/in/v2"}},
             ),
-            item("d", Action.RERUN, reasons=("run token changed ('1' -> '2')",)),
-            item("e", Action.RERUN, reasons=("run policy is always",)),
+            item("d", Action.RERUN, reasons=(Reason(ReasonCode.RUN_TOKEN_CHANGED, ("1", "2")),)),
+            item("e", Action.RERUN, reasons=(Reason(ReasonCode.RUN_POLICY_ALWAYS),)),
             item("f"),
         ),
         notes=("1 managed workflow(s) have no manifest and are left alone: wf-z",),
@@ -99,7 +110,7 @@ def test_text_summary_line_format() -> None:
 
 def test_text_summary_mentions_adoptions_only_when_there_are_some() -> None:
     p = Plan(
-        instance="prod", items=(item("a", Action.ADOPT, reasons=("take over unmanaged workflow wf-a",)),)
+        instance="prod", items=(item("a", Action.ADOPT, reasons=(Reason(ReasonCode.TAKE_OVER, ("wf-a",)),)),)
     )
     assert (
         render_text(p).splitlines()[-1]
@@ -120,10 +131,12 @@ def test_text_summary_mentions_adoptions_only_when_there_are_some() -> None:
     ],
 )
 def test_text_symbol_per_action(actions: tuple[Action, ...], mark: str) -> None:
-    text = render_text(Plan(instance="prod", items=(item("a", *actions, reasons=("why",)),)))
+    text = render_text(
+        Plan(instance="prod", items=(item("a", *actions, reasons=(Reason(ReasonCode.NO_RUN_RECORDED),)),))
+    )
     expected = f"  {mark} AssetImport.a  (wf-a)  [{', '.join(a.value for a in actions)}]"
     assert expected in text.splitlines()
-    assert "      # why" in text.splitlines()
+    assert "      # no run recorded by reconciler yet" in text.splitlines()
 
 
 def test_text_lists_reasons_changes_unchanged_and_notes() -> None:
@@ -224,8 +237,11 @@ def test_markdown_summary_comes_first_then_details() -> None:
 
 
 def test_markdown_escapes_table_cells() -> None:
-    p = Plan(instance="prod", items=(item("a", Action.UPDATE, reasons=("a | b\nc",)),))
-    assert "| a \\| b c |" in render_markdown(p)
+    p = Plan(
+        instance="prod",
+        items=(item("a", Action.UPDATE, reasons=(Reason(ReasonCode.TAKE_OVER, ("a | b\nc",)),)),),
+    )
+    assert "| take over unmanaged workflow a \\| b c |" in render_markdown(p)
 
 
 def test_markdown_for_a_plan_without_changes() -> None:
@@ -249,7 +265,7 @@ def _huge_plan(count: int) -> Plan:
                 f"w{i:05d}",
                 Action.UPDATE,
                 Action.RERUN,
-                reasons=("changed: parameters.assets_prefix",),
+                reasons=(Reason(ReasonCode.FIELDS_CHANGED, ("parameters.assets_prefix",)),),
                 changes=(change,),
             )
             for i in range(count)

@@ -25,7 +25,7 @@ from reconciler.apply import ApplyGuard, ApplyResult, apply_plan
 from reconciler.emulator import Clock, EmulatorConfig, EmulatorServer, FaultConfig
 from reconciler.engine import desired_and_live, plan_state
 from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL
-from reconciler.plan.model import Action, Plan
+from reconciler.plan.model import Plan
 from reconciler.settings import Settings, load_settings
 from tests.helpers import FIXTURES
 
@@ -158,11 +158,7 @@ class Tenant:
 
 def planned_runs(result: Plan) -> Counter[str]:
     """Runs a plan asks for: one per rerun, one per create that starts its first run."""
-    return Counter(
-        item.workflow
-        for item in result.items
-        if item.has(Action.RERUN) or (item.has(Action.CREATE) and item.run_policy != "never")
-    )
+    return Counter(item.workflow for item in result.items if item.starts_run)
 
 
 def _environ() -> dict[str, str]:
