@@ -16,7 +16,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from reconciler.emulator.app import DroppedConnection, Emulator, EmulatorApp, create_app
+    from reconciler.emulator.app import create_app
     from reconciler.emulator.clock import Clock, format_timestamp
     from reconciler.emulator.config import (
         API_TOKEN_ROLE,
@@ -25,14 +25,13 @@ if TYPE_CHECKING:
         FaultConfig,
         ScriptedFault,
     )
+    from reconciler.emulator.gateway import DroppedConnection, EmulatorApp
     from reconciler.emulator.server import EmulatorServer, serve
+    from reconciler.emulator.state import Emulator
 
 # Imported on first use (PEP 562): every CLI command imports this package for the emulator
 # command's options, and Starlette and uvicorn cost a tenth of a second to import.
 _HOMES = {
-    "DroppedConnection": "app",
-    "Emulator": "app",
-    "EmulatorApp": "app",
     "create_app": "app",
     "Clock": "clock",
     "format_timestamp": "clock",
@@ -41,8 +40,11 @@ _HOMES = {
     "EmulatorConfig": "config",
     "FaultConfig": "config",
     "ScriptedFault": "config",
+    "DroppedConnection": "gateway",
+    "EmulatorApp": "gateway",
     "EmulatorServer": "server",
     "serve": "server",
+    "Emulator": "state",
 }
 
 

@@ -13,12 +13,9 @@ contain dots (``metadata.labels.workflows.argoproj.io/phase``): the longest key 
 from __future__ import annotations
 
 import functools
-import gc
 import math
 import re
-import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -640,33 +637,3 @@ def sort_documents(
         present.sort(key=lambda row: row[1][position][1], reverse=key.descending)  # type: ignore[arg-type,return-value]
         rows = missing + present if key.missing_first else present + missing
     return rows
-
-
-_gc_lock = threading.Lock()
-_gc_pauses = 0
-_gc_was_enabled = False
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Hold off the cyclic garbage collector while a search runs.
-
-    A search over 10,000 stored documents allocates tens of thousands of short-lived containers;
-    with the collector on, they are promoted while alive and trigger full collections over the
-    millions of objects of the stored documents, which costs more than the search. Nothing a search
-    allocates is cyclic, so reference counting frees it all. Safe under threads: the collector is
-    re-enabled (if it was on) when the last concurrent search ends.
-    """
-    global _gc_pauses, _gc_was_enabled
-    with _gc_lock:
-        if _gc_pauses == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_pauses += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pauses -= 1
-            if _gc_pauses == 0 and _gc_was_enabled:
-                gc.enable()

@@ -10,8 +10,9 @@ from types import TracebackType
 
 import uvicorn
 
-from reconciler.emulator.app import EmulatorApp, create_app
+from reconciler.emulator.app import create_app
 from reconciler.emulator.config import ConfigError, EmulatorConfig
+from reconciler.emulator.gateway import EmulatorApp
 
 
 def is_loopback(host: str) -> bool:

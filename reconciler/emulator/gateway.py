@@ -1,0 +1,169 @@
+"""The gateway every HTTP request passes first, and the fault knobs wired into it.
+
+``EmulatorApp.__call__`` records API requests in the request log, checks the API key, and applies
+the fault decisions (latency, injected errors, dropped connections, lost responses) before the
+routes run. It sits above Starlette's own middleware on purpose, so that under uvicorn it can
+really close the connection. Admin requests (``/_emulator/``) are checked for the key but never
+faulted nor logged; the health check (``GET /``) passes untouched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import anyio
+import httpx
+from starlette.applications import Starlette
+from starlette.types import Message, Receive, Scope, Send
+
+from reconciler.emulator.errors import error_body
+from reconciler.emulator.faults import endpoint_of, redact_body
+from reconciler.emulator.state import Emulator
+
+ADMIN_PREFIX = "/_emulator/"
+
+
+class DroppedConnection(httpx.RemoteProtocolError):
+    """Raised in place of a dropped connection where the server offers no socket (httpx.ASGITransport)."""
+
+
+class EmulatorApp(Starlette):
+    """A Starlette app with the emulator in ``.emulator``."""
+
+    emulator: Emulator
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path == "/":
+            await super().__call__(scope, receive, send)
+            return
+        emulator = self.emulator
+        if path.startswith(ADMIN_PREFIX):
+            if not emulator.authorized(scope):
+                await _send_error(send, 401, "Unauthorized: missing or invalid API key")
+                return
+            await super().__call__(scope, receive, send)
+            return
+        await self._api_call(scope, receive, send)
+
+    async def _api_call(self, scope: Scope, receive: Receive, send: Send) -> None:
+        emulator = self.emulator
+        method, path = scope["method"], scope["path"]
+        query = scope.get("query_string", b"").decode("latin-1")
+        endpoint = endpoint_of(method, path, query)
+        record: dict[str, Any] = {
+            "time": emulator.clock.describe()["now"],
+            "method": method,
+            "path": path,
+            "query": query,
+            "endpoint": endpoint,
+            "status": 0,
+            "fault": None,
+            "committed": False,
+            "body": None,
+        }
+        chunks: list[bytes] = []
+
+        async def recording_receive() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                chunks.append(message.get("body", b""))
+            return message
+
+        logged = False
+
+        def finish() -> None:
+            # Logged before the answer leaves, so a client that has its answer sees its request logged.
+            nonlocal logged
+            if logged:
+                return
+            logged = True
+            if chunks:
+                raw = b"".join(chunks)
+                try:
+                    record["body"] = redact_body(json.loads(raw)) if raw else None
+                except (ValueError, UnicodeDecodeError):
+                    record["body"] = "(not JSON)"
+            emulator.log.add(record)
+
+        async def logging_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                finish()
+            await send(message)
+
+        try:
+            if not emulator.authorized(scope):
+                record["status"] = 401
+                await _send_error(logging_send, 401, "Unauthorized: missing or invalid API key")
+                return
+            decision = emulator.faults.decide(method, path, endpoint)
+            record["fault"] = decision.fault
+            if decision.delay_seconds > 0:
+                await anyio.sleep(decision.delay_seconds)
+            fault = decision.fault
+            if fault == "drop":
+                await _drop(send)
+                return
+            if fault is not None and not fault.startswith("lost-"):
+                status = int(fault)
+                record["status"] = status
+                headers = {"Retry-After": str(decision.retry_after)} if decision.retry_after else None
+                await _send_error(
+                    logging_send, status, _FAULT_MESSAGES.get(status, "injected fault"), headers
+                )
+                return
+            captured: dict[str, Any] = {}
+
+            async def capturing_send(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    captured["status"] = message["status"]
+                    record["status"] = message["status"]
+                    record["committed"] = 200 <= message["status"] < 300 and method == "POST"
+                if fault is None:
+                    await logging_send(message)
+
+            await super().__call__(scope, recording_receive, capturing_send)
+            if fault is not None:
+                mode = fault.removeprefix("lost-")
+                if mode == "drop":
+                    record["status"] = 0
+                    await _drop(send)
+                    return
+                record["status"] = int(mode)
+                await _send_error(logging_send, int(mode), _FAULT_MESSAGES.get(int(mode), "injected fault"))
+        finally:
+            finish()
+
+
+_FAULT_MESSAGES = {
+    429: "Too many requests: rate limit exceeded",
+    500: "Internal server error (injected)",
+    502: "Bad gateway (injected)",
+    503: "Service temporarily unavailable (injected)",
+    504: "Gateway timeout (injected)",
+}
+
+
+async def _send_error(
+    send: Send, status: int, message: str, headers: Mapping[str, str] | None = None
+) -> None:
+    body = error_body(status, message)
+    raw_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    raw_headers += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _drop(send: Send) -> None:
+    """Close the connection without answering (uvicorn), or raise a transport error (in-process)."""
+    cycle = getattr(send, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if isinstance(transport, asyncio.BaseTransport):
+        transport.close()
+        for _ in range(3):  # let connection_lost run, so uvicorn sees a disconnect, not a bad app
+            await asyncio.sleep(0)
+        return
+    raise DroppedConnection("the emulator dropped the connection (injected fault)")

@@ -1,0 +1,112 @@
+"""Workflow templates and their runs: create, update, submit, archive, change owner, stop a run.
+
+Under ``/api/service/workflows/`` and ``/api/service/package-workflows/`` (the same store behind
+both); the answers are pyatlan's ``WorkflowResponse`` and ``WorkflowRunResponse``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from reconciler.emulator.errors import ApiProblem
+from reconciler.emulator.handlers import api, emulator_of, json_body, json_object, json_response
+from reconciler.emulator.runs import RunEntry
+from reconciler.emulator.store import DEFAULT_NAMESPACE, TemplateEntry
+
+_FAMILIES = ("workflows", "package-workflows")
+
+
+def _family(request: Request) -> str:
+    family = str(request.path_params.get("family", "workflows"))
+    if family not in _FAMILIES:
+        raise ApiProblem(404, f"no such endpoint: {request.url.path}")
+    return family
+
+
+def _template_response(entry: TemplateEntry) -> dict[str, Any]:
+    """pyatlan's WorkflowResponse: metadata, spec and an empty payload (credentials never leave)."""
+    return {"metadata": entry.source["metadata"], "spec": entry.source["spec"], "payload": []}
+
+
+def _run_response(run: RunEntry, now: float, *, ignore_stop: bool = False) -> dict[str, Any]:
+    """pyatlan's WorkflowRunResponse: metadata, spec and status of the run."""
+    view = run.view(now, ignore_stop=ignore_stop)
+    return {"metadata": view["metadata"], "spec": view["spec"], "status": view["status"], "payload": []}
+
+
+@api
+async def create_workflow(request: Request) -> Response:
+    _family(request)
+    emulator = emulator_of(request)
+    body = await json_object(request)
+    submit = request.query_params.get("submit", "false").lower() == "true"
+    entry, _run = emulator.store.create(
+        body,
+        now=emulator.clock.now(),
+        owner=emulator.settings.username,
+        submit=submit,
+        settings=emulator.run_settings(),
+    )
+    return json_response(_template_response(entry))
+
+
+@api
+async def update_workflow(request: Request) -> Response:
+    _family(request)
+    emulator = emulator_of(request)
+    body = await json_object(request)
+    entry = emulator.store.update(request.path_params["name"], body, seed=emulator.config.seed)
+    return json_response(_template_response(entry))
+
+
+@api
+async def submit_workflow(request: Request) -> Response:
+    _family(request)
+    emulator = emulator_of(request)
+    body = await json_object(request)
+    kind = body.get("resourceKind", "WorkflowTemplate")
+    name = body.get("resourceName")
+    if kind != "WorkflowTemplate":
+        raise ApiProblem(
+            400, f"resourceKind: Unsupported value: {kind!r}: supported values: 'WorkflowTemplate'"
+        )
+    if not isinstance(name, str) or not name:
+        raise ApiProblem(400, "resourceName: Required value")
+    namespace = body.get("namespace") or DEFAULT_NAMESPACE
+    template = emulator.store.template(name)
+    if template.source["metadata"].get("namespace", DEFAULT_NAMESPACE) != namespace:
+        raise ApiProblem(404, f'workflowtemplates.argoproj.io "{name}" not found in namespace "{namespace}"')
+    now = emulator.clock.now()
+    run = emulator.store.submit(name, now=now, settings=emulator.run_settings())
+    return json_response(_run_response(run, now))
+
+
+@api
+async def archive_workflow(request: Request) -> Response:
+    _family(request)
+    entry = emulator_of(request).store.archive(request.path_params["name"])
+    return json_response(_template_response(entry))
+
+
+@api
+async def change_ownership(request: Request) -> Response:
+    _family(request)
+    emulator = emulator_of(request)
+    body = await json_body(request)
+    username = body.get("username") if isinstance(body, Mapping) else None
+    if not isinstance(username, str) or not username:
+        raise ApiProblem(400, "username: Required value")
+    entry = emulator.store.change_owner(request.path_params["name"], username)
+    return json_response(_template_response(entry))
+
+
+@api
+async def stop_run(request: Request) -> Response:
+    emulator = emulator_of(request)
+    now = emulator.clock.now()
+    run = emulator.store.stop(request.path_params["run_id"], now=now)
+    return json_response(_run_response(run, now, ignore_stop=True))

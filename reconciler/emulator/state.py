@@ -1,0 +1,58 @@
+"""The state behind one app: store, clock, faults, request log, live settings and the search cache."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.types import Scope
+
+from reconciler.emulator.config import EmulatorConfig
+from reconciler.emulator.faults import FaultInjector, RequestLog
+from reconciler.emulator.match_cache import SortedMatches
+from reconciler.emulator.store import RunSettings, Store
+
+
+@dataclass
+class Settings:
+    """The parts of the configuration the admin endpoint may change while the emulator runs."""
+
+    role: str
+    username: str
+    run_seconds: float
+    pending_seconds: float
+    failure_rate: float
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class Emulator:
+    """The state behind one app: store, clock, faults, request log and live settings."""
+
+    def __init__(self, config: EmulatorConfig) -> None:
+        self.config = config
+        self.clock = config.clock
+        self.store = Store(config.db_path)
+        self.faults = FaultInjector(config.faults, config.seed)
+        self.log = RequestLog(config.request_log_limit)
+        self.settings = Settings(
+            config.role, config.username, config.run_seconds, config.pending_seconds, config.failure_rate
+        )
+        self._key = config.api_key.encode()
+        self.sorted_matches = SortedMatches(self.store.version)
+
+    def authorized(self, scope: Scope) -> bool:
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                scheme, _, token = value.partition(b" ")
+                return scheme.lower() == b"bearer" and hmac.compare_digest(token.strip(), self._key)
+        return False
+
+    def run_settings(self) -> RunSettings:
+        s = self.settings
+        return RunSettings(s.run_seconds, s.pending_seconds, s.failure_rate, self.config.seed)
+
+    def close(self) -> None:
+        self.store.close()
