@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 
+from reconciler.redaction import SECRETS
 from tests.helpers import CANARY
 
 
@@ -22,3 +24,11 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
     monkeypatch.setenv("CANARY_SECRET", CANARY)
     for name in ("AWS_SECRET_ACCESS_KEY", "GCS_SERVICE_ACCOUNT_JSON", "AZURE_CLIENT_SECRET"):
         monkeypatch.setenv(name, CANARY)
+
+
+@pytest.fixture(autouse=True)
+def forget_registered_secrets() -> Iterator[None]:
+    """The scrubber's registry is process-wide (the CLI's process lives for one command): a short
+    secret one test registered (an API key "k") must not mask the next test's output."""
+    yield
+    SECRETS.clear()

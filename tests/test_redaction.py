@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler import cli
-from reconciler.redaction import MASK, SECRETS, ScrubbingFilter, SecretRegistry, escaped_forms
+from reconciler.redaction import MASK, ScrubbingFilter, SecretRegistry, escaped_forms
 from tests.helpers import EXAMPLES
 
 STRUCTURE = set(' \t\r\n{}[],:"\\')
@@ -23,13 +22,6 @@ json_values = st.recursive(
     max_leaves=12,
 )
 secrets = st.text(min_size=1, max_size=6).filter(lambda s: bool(s.strip()))
-
-
-@pytest.fixture(autouse=True)
-def forget_secrets() -> Iterator[None]:
-    """The CLI's registry is process-wide: a one-character secret must not mask other tests."""
-    yield
-    SECRETS.clear()
 
 
 def registry(*values: str) -> SecretRegistry:

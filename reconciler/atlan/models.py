@@ -11,7 +11,8 @@ API_TOKEN_ROLES = frozenset({"$api-token-default-access", "$admin"})
 
 
 class Whoami(BaseModel):
-    """The caller as ``GET whoami`` describes it; only the role names are read (atlan-api.md §1)."""
+    """The caller as ``GET whoami`` describes it; only the role names are read (the SDK picks the
+    endpoint family from them; tests/atlan/test_requests.py::test_paths_per_family)."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 

@@ -1,9 +1,10 @@
 """Elasticsearch request bodies for ``workflows/indexsearch`` and ``runs/indexsearch``: pure functions.
 
 Where the SDK has a query for the same question the body is the SDK's, byte for byte up to key
-order (atlan-api.md §4): ``find_by_id``, ``_find_current_run``, ``_find_latest_run``. The rest
-follow the same conventions: metadata and spec fields are ``nested``, string fields are matched
-on their ``.keyword`` sub-field, everything sits in a ``bool.filter``.
+order: ``find_by_id`` and ``_find_current_run`` (tests/atlan/test_requests.py compares both with
+the requests pyatlan 10.0.0 sends). The rest follow the same conventions: metadata and spec
+fields are ``nested``, string fields are matched on their ``.keyword`` sub-field, everything sits
+in a ``bool.filter``.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ SORT_BY_CREATION_DESC: list[dict[str, Any]] = [
 ]
 SORT_BY_NAME_ASC: list[dict[str, Any]] = [{NAME_FIELD: {"order": "asc", "nested": {"path": "metadata"}}}]
 SORT_BY_NAME_DESC: list[dict[str, Any]] = [{NAME_FIELD: {"order": "desc", "nested": {"path": "metadata"}}}]
-SORT_BY_STARTED_DESC: list[dict[str, Any]] = [{"status.startedAt": {"order": "desc"}}]
 
 
 def search_body(
@@ -79,7 +79,7 @@ def by_label(key: str, value: str) -> Query:
 
 
 def runs_of(template: str) -> Query:
-    """The SDK's ``_find_current_run`` / ``_find_latest_run`` query: runs of one template."""
+    """The SDK's ``_find_current_run`` query: runs of one template."""
     return all_of(nested("spec", {"term": {TEMPLATE_REF_FIELD: {"value": template}}}))
 
 
@@ -99,11 +99,6 @@ def find_by_id(name: str) -> Query:
 def current_runs(template: str, size: int = 50) -> Query:
     """The SDK's ``_find_current_run`` body: the newest ``size`` runs of ``template``."""
     return search_body(runs_of(template), from_=0, size=size, sort=SORT_BY_CREATION_DESC)
-
-
-def latest_run(template: str) -> Query:
-    """The SDK's ``_find_latest_run`` (monitor) body: the most recently started run of ``template``."""
-    return search_body(runs_of(template), from_=0, size=1, sort=SORT_BY_STARTED_DESC)
 
 
 def page_windows(total: int, first_size: int, page_size: int) -> list[tuple[int, int]]:

@@ -39,7 +39,8 @@ def version() -> str:
 
 
 def default_headers(api_key: str) -> dict[str, str]:
-    """The headers the SDK sends on every request (atlan-api.md §1), as the reconciler's agent."""
+    """The headers the SDK sends on every request, as the reconciler's agent (pinned by
+    tests/atlan/test_requests.py)."""
     headers = {
         "accept": "application/json",
         "content-type": "application/json",

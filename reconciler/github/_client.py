@@ -6,7 +6,9 @@ method, the URL, the status and GitHub's own message, plus what to do for 401/40
 is sent only to the host of ``GITHUB_API_URL`` (a ``Link`` to another host is refused) and never
 appears in a message; it is also registered with the secret scrubber.
 
-Reads and edits (GET, PATCH) are retried on 502/503/504 and connection errors; creates are not.
+Reads and edits (GET, PATCH) are retried on 502/503/504 and connection errors, waiting
+``backoff * 2**(n - 1)`` seconds before retry n; creates are not. The loop is the one the Atlan
+client uses (reconciler/atlan/retry.py, on stamina); tests/github/test_errors.py pins it.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import httpx
 from reconciler.errors import GitHubError
 from reconciler.github._context import GitHubContext
 from reconciler.redaction import SECRETS
+from reconciler.retrying import Again, backoff, retry_sync
 
 logger = logging.getLogger("reconciler.github")
 
@@ -265,33 +268,46 @@ class GitHubClient:
     ) -> httpx.Response:
         attempts = 1 + (self._retries if method in _IDEMPOTENT else 0)
         headers = {"Authorization": f"Bearer {self._token}"}
-        for attempt in range(1, attempts + 1):
-            shown = f"{method} {self._shown(url)}"
+        shown = f"{method} {self._shown(url)}"
+
+        def attempt(number: int) -> httpx.Response:
             try:
                 response = self._http.request(method, url, params=params, json=body, headers=headers)
             except httpx.RequestError as exc:
-                if attempt < attempts:
-                    self._wait(shown, attempt, attempts, type(exc).__name__)
-                    continue
                 why = _scrub(str(exc) or type(exc).__name__, self._token)
-                raise GitHubError(f"cannot reach GitHub at {self.api_url} ({shown}): {why}") from exc
-            if response.status_code in _RETRY_STATUSES and attempt < attempts:
-                self._wait(shown, attempt, attempts, f"HTTP {response.status_code}")
-                continue
+                error = GitHubError(f"cannot reach GitHub at {self.api_url} ({shown}): {why}")
+                raise self._again(error, exc, shown, number, attempts, type(exc).__name__) from exc
             if response.is_success:
                 return response
-            raise _error(response, method, permission, self._token)
-        raise AssertionError("unreachable")  # pragma: no cover
+            error = _error(response, method, permission, self._token)
+            if response.status_code in _RETRY_STATUSES:
+                raise self._again(error, None, shown, number, attempts, f"HTTP {response.status_code}")
+            raise error
+
+        return retry_sync(attempts, attempt, sleep=self._sleep)
 
     def _shown(self, url: str) -> str:
         return str(self._http.base_url.join(url).copy_with(query=None))
 
-    def _wait(self, shown: str, attempt: int, attempts: int, why: str) -> None:
-        delay = self._backoff * 2 ** (attempt - 1)
-        logger.warning(
-            "%s attempt #%d/%d failed: %s; will retry in %.1f s", shown, attempt, attempts, why, delay
-        )
-        self._sleep(delay)
+    def _again(
+        self,
+        error: GitHubError,
+        cause: BaseException | None,
+        shown: str,
+        number: int,
+        attempts: int,
+        why: str,
+    ) -> Again:
+        """Another attempt after ``backoff * 2**(number - 1)`` seconds, announced by one log line."""
+
+        def announce() -> float:
+            delay = backoff(self._backoff * 2 ** (number - 1))
+            logger.warning(
+                "%s attempt #%d/%d failed: %s; will retry in %.1f s", shown, number, attempts, why, delay
+            )
+            return delay
+
+        return Again(error, cause=cause, announce=announce)
 
 
 def _decode(response: httpx.Response) -> Any:

@@ -142,11 +142,10 @@ def test_live_run_phases_and_times() -> None:
         }
     )
     assert run.is_active
-    assert not run.is_finished
     assert run.creation_timestamp == datetime(2026, 9, 1, 10, 0, tzinfo=UTC)  # naive means UTC
     assert run.started_at == datetime(2026, 9, 1, 10, 0, 5, tzinfo=UTC)
     assert run.finished_at is None
-    assert LiveRun.from_source({"metadata": {"name": "x"}, "status": {"phase": "Failed"}}).is_finished
+    assert not LiveRun.from_source({"metadata": {"name": "x"}, "status": {"phase": "Failed"}}).is_active
     assert LiveRun.from_source({"metadata": {"name": "x"}, "status": {"phase": "Weird"}}).phase == "Weird"
 
 

@@ -106,7 +106,6 @@ async def test_paths_per_family(make_client: MakeClient, whoami: dict[str, Any],
             f"POST {family}/{NAME}": reply(200, created),
             f"POST {family}/submit": reply(200, run),
             f"POST {family}/{NAME}/archive": reply(200),
-            f"POST runs/{NAME}-abcde/stop": reply(200, run),
         }
     )
     body = {"metadata": {"name": NAME}, "spec": {}, "payload": []}
@@ -116,7 +115,6 @@ async def test_paths_per_family(make_client: MakeClient, whoami: dict[str, Any],
         await client.update_workflow(NAME, body)
         await client.submit(NAME)
         await client.archive(NAME)
-        await client.stop_run(f"{NAME}-abcde")
     assert [f"{r.method} {r.url.raw_path.decode()}" for r in server.requests] == [
         "GET /api/service/whoami",
         f"POST /api/service/{family}?submit=true",
@@ -124,12 +122,11 @@ async def test_paths_per_family(make_client: MakeClient, whoami: dict[str, Any],
         f"POST /api/service/{family}/{NAME}",
         f"POST /api/service/{family}/submit",
         f"POST /api/service/{family}/{NAME}/archive",
-        f"POST /api/service/runs/{NAME}-abcde/stop",
     ]
     assert server.bodies(f"POST {family}/submit") == [
         {"namespace": "default", "resourceKind": "WorkflowTemplate", "resourceName": NAME}
     ]
-    assert server.requests[-1].content == b""  # stop sends no body
+    assert server.requests[-1].content == b""  # archive sends no body
 
 
 async def test_submit_body_is_the_sdks(make_client: MakeClient) -> None:
@@ -170,33 +167,18 @@ async def test_get_workflow_none_when_absent(make_client: MakeClient) -> None:
         assert await client.get_workflow(NAME) is None
 
 
-async def test_latest_run_is_newest_by_creation(make_client: MakeClient) -> None:
-    run = run_source(f"{NAME}-abcde", NAME, "Pending", created="2026-09-01T11:00:00Z")
-    server = Server({"POST runs/indexsearch": search_reply([run])})
+async def test_a_lost_submit_reads_runs_with_the_sdks_find_current_run(make_client: MakeClient) -> None:
+    sdk = captured("rerun(WorkflowPackage.ASSET_IMPORT, idempotent=True)")
+    (search,) = [r for r in sdk if r["url"].endswith("/runs/indexsearch")]
+    name = search["body"]["query"]["bool"]["filter"][0]["nested"]["query"]["term"][
+        "spec.workflowTemplateRef.name.keyword"
+    ]["value"]
+    run = run_source(f"{name}-abcde", name, "Pending", created="2026-09-01T11:00:00Z")
+    server = Server({"POST workflows/submit": reply(504), "POST runs/indexsearch": search_reply([run])})
     async with make_client(server) as client:
-        latest = await client.latest_run(NAME)
-    assert latest is not None
-    assert (latest.name, latest.phase, latest.template_name) == (f"{NAME}-abcde", "Pending", NAME)
-    assert server.bodies("POST runs/indexsearch") == [
-        {
-            "from": 0,
-            "size": 1,
-            "track_total_hits": True,
-            "query": {
-                "bool": {
-                    "filter": [
-                        {
-                            "nested": {
-                                "path": "spec",
-                                "query": {"term": {"spec.workflowTemplateRef.name.keyword": {"value": NAME}}},
-                            }
-                        }
-                    ]
-                }
-            },
-            "sort": [{"metadata.creationTimestamp": {"order": "desc", "nested": {"path": "metadata"}}}],
-        }
-    ]
+        settled = await client.submit(name)
+    assert (settled.name, settled.phase, settled.template_name) == (f"{name}-abcde", "Pending", name)
+    assert server.bodies("POST runs/indexsearch") == [search["body"]]
 
 
 async def test_list_managed_searches_by_instance_label(make_client: MakeClient) -> None:

@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+import stamina
+import stamina.instrumentation
 
 from reconciler.atlan import RateLimit, RetryPolicy
-from reconciler.atlan.retry import parse_retry_after
 from reconciler.errors import (
     ApiError,
     AuthenticationError,
@@ -20,6 +21,7 @@ from reconciler.errors import (
     ServerError,
     TransportError,
 )
+from reconciler.retrying import parse_retry_after
 from tests.atlan.conftest import NAME, SEARCH, FakeTime, MakeClient, Server, reply, search_reply
 
 pytestmark = pytest.mark.anyio
@@ -160,6 +162,42 @@ async def test_retry_after_pauses_the_rate_limit_for_everyone(
         await client.get_workflow(NAME)
         await client.get_workflow(NAME)
     assert fake_time.sleeps == [3.0]  # the retry waited; the bucket's pause had run out by then
+
+
+async def test_stamina_test_mode_sets_the_attempts_and_waits_nothing(
+    make_client: MakeClient, fake_time: FakeTime
+) -> None:
+    server = Server({SEARCH: reply(503)})
+    async with make_client(server, retry=RetryPolicy(attempts=6)) as client:
+        with stamina.set_testing(True, attempts=2), pytest.raises(ServerError, match="after 2 attempts"):
+            await client.get_workflow(NAME)
+    assert server.calls[SEARCH] == 2
+    assert fake_time.sleeps == [0.0]
+
+
+async def test_stamina_switched_off_makes_one_attempt(make_client: MakeClient, fake_time: FakeTime) -> None:
+    server = Server({SEARCH: reply(503)})
+    async with make_client(server, retry=RetryPolicy(attempts=6)) as client:
+        stamina.set_active(False)
+        try:
+            with pytest.raises(ServerError) as caught:
+                await client.get_workflow(NAME)
+        finally:
+            stamina.set_active(True)
+    assert server.calls[SEARCH] == 1
+    assert "attempts" not in str(caught.value)
+    assert fake_time.sleeps == []
+
+
+async def test_a_retry_logs_one_line_and_reports_nowhere_else(
+    make_client: MakeClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    server = Server({SEARCH: [reply(503), search_reply([])]})
+    async with make_client(server) as client:
+        await client.get_workflow(NAME)
+    assert stamina.instrumentation.get_on_retry_hooks() == ()  # no stamina logging, metrics or traces
+    assert [r.name for r in caplog.records if r.levelno >= logging.WARNING] == ["reconciler.atlan"]
 
 
 def test_parse_retry_after() -> None:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 
-from reconciler.atlan import RetryPolicy
+from reconciler.atlan import RetryPolicy, settle
 from reconciler.errors import ConflictError, OutcomeUnknownError, ServerError, TransportError
+from reconciler.live import LiveRun, LiveWorkflow
 from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL
 from tests.atlan.conftest import NAME, MakeClient, Server, reply, run_source, search_reply, workflow_source
 
@@ -223,3 +225,51 @@ async def test_create_needs_a_name(make_client: MakeClient) -> None:
     async with make_client(Server()) as client:
         with pytest.raises(ValueError, match=r"metadata\.name"):
             await client.create_workflow({"metadata": {}}, submit=True)
+
+
+# -- the rules, alone -----------------------------------------------------------------------------
+
+
+def test_a_create_happened_when_the_workflow_carries_our_identity_labels() -> None:
+    def live(labels: dict[str, str]) -> LiveWorkflow:
+        return LiveWorkflow.from_source(workflow_source(NAME, labels))
+
+    assert settle.created(BODY, live({**OURS, "team": "other"}))  # other labels do not matter
+    assert not settle.created(BODY, live({**OURS, INSTANCE_LABEL: "staging"}))
+    assert not settle.created(BODY, None)
+    unlabelled = {"metadata": {"name": NAME, "labels": {"team": "data"}}}
+    assert settle.created(unlabelled, live({"team": "data"}))  # no identity labels: all of them
+    assert not settle.created(unlabelled, live({"team": "ml"}))
+
+
+def test_a_conditional_update_happened_when_the_workflow_carries_what_we_sent() -> None:
+    sent = {
+        "metadata": {"name": NAME, "resourceVersion": "7", "labels": OURS, "annotations": {"a": "1"}},
+        "spec": {"entrypoint": "main"},
+    }
+
+    def live(version: str, **changes: Any) -> LiveWorkflow:
+        source = workflow_source(NAME, OURS, resourceVersion=version, annotations={"a": "1"})
+        return LiveWorkflow.from_source({**source, **changes})
+
+    assert settle.updated(sent, live("8"))
+    assert not settle.updated(sent, live("7"))  # the version we sent: not updated yet
+    assert not settle.updated(sent, None)
+    assert not settle.updated(sent, live("8", spec={"entrypoint": "other"}))
+    assert settle.updated({**sent, "payload": [{}]}, live("8", spec={"entrypoint": "other"}))
+    annotated = {**sent, "metadata": {**sent["metadata"], "annotations": {"a": "2"}}}
+    assert not settle.updated(annotated, live("8"))
+
+
+def test_a_submit_happened_when_an_active_or_newer_run_exists() -> None:
+    began = datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
+
+    def run(phase: str, created: str) -> LiveRun:
+        return LiveRun.from_source(run_source(f"{TEMPLATE}-{phase.lower()}", TEMPLATE, phase, created))
+
+    assert settle.submitted([run("Succeeded", BEFORE)], began) is None
+    assert settle.submitted([run("Succeeded", BEFORE), run("Running", BEFORE)], began) == run(
+        "Running", BEFORE
+    )
+    assert settle.submitted([run("Failed", AFTER)], began) == run("Failed", AFTER)
+    assert settle.submitted([], began) is None

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import stamina
 
 from reconciler.errors import GitHubError, ReconcilerError
 from reconciler.github import GitHubClient, GitHubContext, plan_marker, publish_plan_comment, sync_drift_issue
@@ -209,6 +210,20 @@ def test_reads_are_retried_on_503_and_creates_are_not(
     ):
         client.create_issue_comment(1, "x")
     assert flaky.calls == ["POST"]
+
+
+def test_stamina_test_mode_applies_to_the_github_client_too(context: GitHubContext) -> None:
+    slept: list[float] = []
+    flaky = Flaky(5)
+    with (
+        GitHubClient(context, transport=httpx.MockTransport(flaky), sleep=slept.append, retries=4) as client,
+        stamina.set_testing(True, attempts=2),
+        pytest.raises(GitHubError, match=r"GitHub failed GET .*\(503: Service Unavailable\)") as caught,
+    ):
+        client.list_issue_comments(1)
+    assert flaky.calls == ["GET", "GET"]
+    assert slept == [0.0]
+    assert caught.value.__cause__ is None
 
 
 def test_a_link_to_another_host_is_not_followed(context: GitHubContext) -> None:
