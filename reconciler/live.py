@@ -13,12 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from sys import intern
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator
 
-from reconciler.packages.spec import SharedParameters, share_parameters
+from reconciler.packages.sharing import SharedParameters, share_parameters, strings
 
 PENDING = "Pending"
 RUNNING = "Running"
@@ -53,9 +52,7 @@ def _str_dict(value: Any) -> dict[str, str]:
         return {}
     if not isinstance(value, Mapping):
         raise ValueError("expected a map of strings")
-    return {
-        intern(str(k)): intern(v if type(v) is str else "" if v is None else str(v)) for k, v in value.items()
-    }
+    return strings(value)
 
 
 def _json_object(value: Any) -> dict[str, Any]:

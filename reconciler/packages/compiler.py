@@ -15,7 +15,6 @@ import copy
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from sys import intern
 from typing import Any
 
 from reconciler.errors import ManifestError, Problem
@@ -34,6 +33,7 @@ from reconciler.manifest.models import (
     ManifestEnviron,
     parse_pointer,
 )
+from reconciler.packages import sharing
 from reconciler.packages.identity import (
     CREDENTIAL_ANNOTATION,
     ENV_ANNOTATION,
@@ -45,7 +45,7 @@ from reconciler.packages.identity import (
     Package,
     workflow_name,
 )
-from reconciler.packages.spec import SharedParameters, parameter_key
+from reconciler.packages.sharing import compiled_parameter
 
 CREDENTIAL_PLACEHOLDER = "{{credentialGuid}}"
 CONNECTOR_CONFIG_NAME = "csa-connectors-objectstore"
@@ -76,9 +76,8 @@ class CompiledWorkflow:
         """The body with every secret value replaced and every value resolved from the
         environment written as its reference: safe to print or store."""
         redacted: dict[str, Any] = redact(self.body, self.secrets)
-        if self.env_fields:
-            redacted = with_env_references(redacted, self.env_fields)
-        return redacted
+        # A copy in plain data either way: the body shares read-only parameters (sharing.py).
+        return with_env_references(redacted, self.env_fields)
 
 
 def env_pointer(path: Sequence[str]) -> str:
@@ -302,7 +301,7 @@ def _metadata(package: Package, name: str) -> dict[str, Any]:
             "orchestration.atlan.com/preview": "true",
             "orchestration.atlan.com/verified": "true",
             "package.argoproj.io/installer": "argopm",
-            "package.argoproj.io/name": intern(f"a-t-rcsas-l-a-s-h{package.name}"),
+            "package.argoproj.io/name": sharing.text(f"a-t-rcsas-l-a-s-h{package.name}"),
             "package.argoproj.io/registry": "httpsc-o-l-o-ns-l-a-s-hs-l-a-s-hpackages.atlan.com",
             "orchestration.atlan.com/atlan-ui": "true",
         },
@@ -310,14 +309,14 @@ def _metadata(package: Package, name: str) -> dict[str, Any]:
             "orchestration.atlan.com/allowSchedule": "true",
             "orchestration.atlan.com/categories": "kotlin,utility",
             "orchestration.atlan.com/dependentPackage": "",
-            "orchestration.atlan.com/docsUrl": intern(f"https://solutions.atlan.com/{package.name}/"),
+            "orchestration.atlan.com/docsUrl": sharing.text(f"https://solutions.atlan.com/{package.name}/"),
             "orchestration.atlan.com/emoji": "\U0001f680",
             "orchestration.atlan.com/icon": package.icon,
             "orchestration.atlan.com/logo": package.icon,
             "orchestration.atlan.com/name": package.title,
             "package.argoproj.io/author": "Atlan CSA",
             "package.argoproj.io/description": package.description,
-            "package.argoproj.io/homepage": intern(
+            "package.argoproj.io/homepage": sharing.text(
                 f"https://packages.atlan.com/-/web/detail/{package.package_name}"
             ),
             "package.argoproj.io/keywords": '["kotlin","utility"]',
@@ -406,23 +405,10 @@ def _credential(manifest: AnyManifest, name: str, r: _Resolver) -> dict[str, Any
 
 
 def _param(name: str, value: Any) -> dict[str, Any]:
-    """One ``{name, value}`` parameter; an equal one made before is returned itself, since the
-    requests of a package repeat most of theirs (about 1.5 KB less per request at 10,000).
-    Compiled requests are read-only: a change is made on a copy (see ``request_body``)."""
-    key = parameter_key(name, value)
-    if key is None:
-        return {"name": intern(name), "value": value}
-    found = _PARAMETERS.get(key)
-    if found is None:
-        found = {"name": intern(name), "value": intern(value) if type(value) is str else value}
-        if len(_PARAMETERS) < _MAX_PARAMETERS:
-            _PARAMETERS[key] = found
-    return found
-
-
-# Parameters made so far; bounded, so a long-lived process keeps the common ones, not every prefix.
-_PARAMETERS: SharedParameters = {}
-_MAX_PARAMETERS = 20_000
+    """One ``{name, value}`` parameter; the requests of a package repeat most of theirs, so an
+    equal one is shared, read-only (reconciler/packages/sharing.py: about 1.5 KB less per
+    request at 10,000). A change is made on a copy (see ``request_body``)."""
+    return compiled_parameter(name, value)
 
 
 def _text_param(r: _Resolver, name: str, path: FieldPath, value: str) -> dict[str, Any]:
