@@ -23,8 +23,8 @@ STARTED = time.perf_counter()
 
 from _rss import peak_rss_mb  # noqa: E402  (this directory, as the script's own)
 
+from reconciler import collector  # noqa: E402
 from reconciler.apply import ApplyGuard, apply_plan  # noqa: E402
-from reconciler.collector import freeze_after_pauses  # noqa: E402
 from reconciler.engine import desired_and_live, plan_state  # noqa: E402
 from reconciler.render.plan import render_text  # noqa: E402
 from reconciler.render.results import render_results_text  # noqa: E402
@@ -64,7 +64,7 @@ async def scenario(command: str, manifests: Path, phases: dict[str, float], out:
 
 def main() -> int:
     command, manifests = sys.argv[1], Path(sys.argv[2])
-    freeze_after_pauses()  # as the console script does
+    collector.for_one_command()  # as the console script does
     imported = time.perf_counter() - STARTED
     phases: dict[str, float] = {}
     out: dict[str, Any] = {"imports": imported}

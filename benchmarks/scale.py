@@ -146,7 +146,10 @@ def create_bodies(manifests: Path) -> list[dict[str, Any]]:
     desired = read_desired([manifests], instance=INSTANCE, environ={"BENCH_SECRET": SECRET})
     by_name = {d.name: d for d in desired}
     planned = plan(desired, [], instance=INSTANCE)
-    return [request_body(by_name[item.manifest or ""], item, resource_version=None) for item in planned.items]
+    return [
+        request_body(by_name[item.manifest or ""], item, resource_version=None, credentials=True)
+        for item in planned.items
+    ]
 
 
 def seed(server: EmulatorServer, bodies: Sequence[dict[str, Any]]) -> None:

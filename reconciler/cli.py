@@ -21,8 +21,7 @@ import typer
 if TYPE_CHECKING:
     from reconciler.settings import Settings
 
-from reconciler import console
-from reconciler.collector import freeze_after_pauses
+from reconciler import collector, console
 from reconciler.commands import emulator
 from reconciler.errors import ManifestError, ReconcilerError
 from reconciler.redaction import SECRETS, ScrubbingFilter
@@ -345,7 +344,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run() -> int:
     """The ``reconciler`` console script: ``main`` in a process that lives for one command."""
-    freeze_after_pauses()
+    collector.for_one_command()
     return main()
 
 

@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler.collector import collector_paused
 from reconciler.errors import ManifestError
 from reconciler.manifest.cache import ManifestCache
 from reconciler.manifest.loader import LoadedManifest, load_manifests, load_manifests_as
@@ -82,17 +81,16 @@ def read_desired(
             return None
         return DesiredWorkflow.of(item, workflow)
 
-    with collector_paused():  # see reconciler.collector: all of this is acyclic data
-        desired = load_manifests_as(paths, compiled, cache=cache)
-        if unresolved:
-            # Loaded manifests keep only the position of their name: compile again with every
-            # position, so each missing variable is reported at its own line.
-            compile_all(load_manifests(paths, exact_positions=True), instance=instance, environ=environ)
-            raise AssertionError("unreachable: compile_all raised")  # pragma: no cover
-        kept = [item for item in desired if item is not None]
-        for item in kept:
-            SECRETS.add(item.compiled.secrets)
-        return kept
+    desired = load_manifests_as(paths, compiled, cache=cache)
+    if unresolved:
+        # Loaded manifests keep only the position of their name: compile again with every
+        # position, so each missing variable is reported at its own line.
+        compile_all(load_manifests(paths, exact_positions=True), instance=instance, environ=environ)
+        raise AssertionError("unreachable: compile_all raised")  # pragma: no cover
+    kept = [item for item in desired if item is not None]
+    for item in kept:
+        SECRETS.add(item.compiled.secrets)
+    return kept
 
 
 @asynccontextmanager

@@ -1,66 +1,54 @@
-"""The collector policy of the CLI's process: survivors of a burst are frozen, of a small pause not."""
+"""The collector policy is set once, by the CLI's process, and nowhere else.
+
+Each check runs in a fresh interpreter: the policy is process-wide, and this test process must
+keep CPython's defaults.
+"""
 
 from __future__ import annotations
 
-import gc
-import threading
-from collections.abc import Iterator
+import json
+import subprocess
+import sys
+from pathlib import Path
 
-import pytest
+from reconciler import collector
 
-from reconciler.collector import collector_paused, freeze_after_pauses
-
-
-@pytest.fixture
-def short_lived() -> Iterator[None]:
-    gc.collect()
-    gc.unfreeze()
-    freeze_after_pauses()
-    try:
-        yield
-    finally:
-        freeze_after_pauses(False)
-        gc.unfreeze()
+REPO = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.usefixtures("short_lived")
-def test_survivors_of_a_burst_are_frozen_and_of_a_small_pause_not() -> None:
-    with collector_paused():
-        small = [[] for _ in range(100)]
-    assert gc.get_freeze_count() == 0
-    assert gc.isenabled()
-    with collector_paused():
-        burst = [[] for _ in range(60_000)]
-    assert gc.get_freeze_count() >= len(burst)
-    assert gc.isenabled()
-    assert small
+def run(code: str) -> dict[str, object]:
+    script = f"import gc, json\n{code}\nprint(json.dumps({{'threshold': gc.get_threshold(), 'frozen': gc.get_freeze_count(), 'enabled': gc.isenabled()}}))"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    found: dict[str, object] = json.loads(result.stdout.strip().splitlines()[-1])
+    return found
+
+
+def test_the_cli_sets_the_policy_once_and_freezes_what_it_imported() -> None:
+    state = run(
+        "import sys\n"
+        "from reconciler import cli\n"
+        "sys.argv = ['reconciler', '--version']\n"
+        "import contextlib, io\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    cli.run()\n"
+    )
+    assert state["threshold"] == [collector.YOUNG, *collector.OLDER]
+    assert isinstance(state["frozen"], int)
+    assert state["frozen"] > 10_000  # the modules, classes and functions imported by then
+    assert state["enabled"] is True  # collections still run, only less often
 
 
 def test_a_library_process_keeps_its_own_policy() -> None:
-    gc.unfreeze()
-    with collector_paused():
-        burst = [[] for _ in range(60_000)]
-    assert gc.get_freeze_count() == 0
-    assert burst
-
-
-def test_overlapping_pauses_in_two_threads_resume_the_collector_once_both_end() -> None:
-    """The manifests load in a worker thread while the event loop decodes pages: the pause that
-    began first may end first, and must not turn the collector back on under the other."""
-    worker_in, first_ended = threading.Event(), threading.Event()
-    seen: list[bool] = []
-
-    def worker() -> None:
-        with collector_paused():
-            worker_in.set()
-            first_ended.wait(5)
-            seen.append(gc.isenabled())
-
-    thread = threading.Thread(target=worker)
-    with collector_paused():
-        thread.start()
-        assert worker_in.wait(5)
-    first_ended.set()
-    thread.join(5)
-    assert seen == [False]
-    assert gc.isenabled()
+    """Importing and using the package (read, plan) changes nothing of the collector."""
+    state = run(
+        "import gc\n"
+        "before = gc.get_threshold()\n"
+        "from reconciler import read_desired, plan\n"
+        f"desired = read_desired([__import__('pathlib').Path({str(REPO / 'manifests')!r})], instance='d',\n"
+        "    environ={'AWS_ACCESS_KEY_ID': 'a', 'AWS_SECRET_ACCESS_KEY': 's', 'GCS_SERVICE_ACCOUNT_JSON': 'g',\n"
+        "             'AZURE_CLIENT_SECRET': 'z'})\n"
+        "plan(desired, [], instance='d')\n"
+        "assert gc.get_threshold() == before\n"
+    )
+    assert state["frozen"] == 0
+    assert state["enabled"] is True

@@ -19,7 +19,6 @@ from typing import Any, Generic, Literal, TypeVar
 
 from reconciler.atlan import queries, wire
 from reconciler.atlan.transport import Transport
-from reconciler.collector import collector_paused
 from reconciler.errors import ApiError
 
 logger = logging.getLogger("reconciler.atlan")
@@ -223,8 +222,7 @@ class _Collected(Generic[T]):
         self.items: dict[str, T] = {}
 
     def keep(self, sources: Iterable[Mapping[str, Any]]) -> None:
-        with collector_paused():
-            for source in sources:
-                name = _name_of(source)
-                if name not in self.items:
-                    self.items[name] = self.parse(source)
+        for source in sources:
+            name = _name_of(source)
+            if name not in self.items:
+                self.items[name] = self.parse(source)

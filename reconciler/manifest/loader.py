@@ -22,7 +22,6 @@ from typing import TypeVar
 
 from ruamel.yaml import YAML
 
-from reconciler.collector import collector_paused
 from reconciler.errors import ManifestError, Problem
 from reconciler.manifest.cache import CachedDocument, ManifestCache
 from reconciler.manifest.checks import Claim, cross_manifest_problems
@@ -118,14 +117,11 @@ def load_manifests_as(
     models at a time, not all of them (about 50 MB at 10,000 manifests). ``convert`` may run
     for manifests of a load that then fails."""
     paths = list(paths)
-    with collector_paused():
-        kept, problems = _load_files(
-            paths, None if exact_positions else cache, convert, slim=not exact_positions
-        )
-        if problems and not exact_positions:
-            # A problem that involves a valid manifest (a duplicate name, an unknown depends_on)
-            # is found again with every position.
-            kept, problems = _load_files(paths, None, convert, slim=False)
+    kept, problems = _load_files(paths, None if exact_positions else cache, convert, slim=not exact_positions)
+    if problems and not exact_positions:
+        # A problem that involves a valid manifest (a duplicate name, an unknown depends_on)
+        # is found again with every position.
+        kept, problems = _load_files(paths, None, convert, slim=False)
     if cache is not None and cache.misses:
         cache.prune()  # only when entries were added: most loads hit and pay nothing for it
     if problems:

@@ -87,8 +87,11 @@ def env_pointer(path: Sequence[str]) -> str:
 
 def recorded_env_fields(annotations: Mapping[str, str]) -> dict[tuple[str, ...], str]:
     """View path -> manifest text of each value a workflow's last apply took from the environment."""
+    text = annotations.get(ENV_ANNOTATION)
+    if not text:
+        return {}
     try:
-        recorded = json.loads(annotations.get(ENV_ANNOTATION) or "{}")
+        recorded = json.loads(text)
     except ValueError:
         return {}
     if not isinstance(recorded, dict):

@@ -16,7 +16,6 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
-from reconciler.collector import collector_paused
 from reconciler.desired import DesiredWorkflow
 from reconciler.errors import PlanningError
 from reconciler.live import LiveWorkflow
@@ -55,6 +54,7 @@ from reconciler.plan.normalise import (
 )
 
 _MISSING = object()
+_NOTHING_KEPT = KeptLive()
 _RECORD = json.JSONEncoder(sort_keys=True, separators=(",", ":"))  # one encoder, not one per record
 
 
@@ -116,8 +116,7 @@ def plan(
     pruning that would archive every managed workflow, or more than ``max_prune_percent`` of
     them, is refused with a PlanningError.
     """
-    with collector_paused():  # thousands of views, all acyclic: see reconciler.collector
-        return _plan(desired, live, instance, prune, max_prune_percent, salt)
+    return _plan(desired, live, instance, prune, max_prune_percent, salt)
 
 
 def _plan(
@@ -277,7 +276,11 @@ def _plan_one(
     if "credential" not in before:
         # Not recorded (adopted, or made before it was): it cannot be compared, only written.
         after = {key: value for key, value in after.items() if key != "credential"}
-    kept = KeptLive.of(before, [parse_pointer(pointer) for pointer in item.ignore])
+    kept = (
+        KeptLive.of(before, [parse_pointer(pointer) for pointer in item.ignore])
+        if item.ignore
+        else _NOTHING_KEPT
+    )
     after = kept.view(after)
     if after == before:
         after = before  # one object for both: a no-op plan of 10,000 workflows holds half the views
