@@ -31,11 +31,11 @@ from reconciler.github import (
     find_plan_comment,
     fit,
     parse_plan_record,
-    plan_fingerprint,
     plan_marker,
     publish_plan_comment,
 )
 from reconciler.plan.model import Action, FieldChange, Plan, PlannedWorkflow, Reason, ReasonCode
+from reconciler.plan.review import fingerprint as plan_fingerprint
 from reconciler.render.drift import drift_as_dict, render_drift_markdown, render_drift_text
 from reconciler.render.escape import html_code, html_text, md_code, md_fence, md_text, terminal_text
 from reconciler.render.plan import plan_as_dict, render_json, render_markdown, render_text
@@ -420,7 +420,7 @@ def test_the_pr_comment_of_a_hostile_plan_is_inert_and_records_the_real_plan(
     p = hostile_plan()
     with GitHubClient(context, retries=0) as client:
         result = publish_plan_comment(
-            context, render_markdown(p, marker=MARKER), marker=MARKER, client=client, plan=plan_as_dict(p)
+            context, render_markdown(p, marker=MARKER), marker=MARKER, client=client, plan=p
         )
         assert result.action == "created"
         (comment,) = github.comments[PR_NUMBER]
@@ -434,12 +434,12 @@ def test_the_pr_comment_of_a_hostile_plan_is_inert_and_records_the_real_plan(
         )
         recorded = parse_plan_record(body)
         assert recorded is not None
-        assert recorded.digest == plan_fingerprint(plan_as_dict(p)) != "0" * 64
+        assert recorded.digest == plan_fingerprint(p) != "0" * 64
         found = find_plan_comment(client, PR_NUMBER, marker=MARKER)
         assert found is not None
         assert found.id == result.comment_id
         again = publish_plan_comment(
-            context, render_markdown(p, marker=MARKER), marker=MARKER, client=client, plan=plan_as_dict(p)
+            context, render_markdown(p, marker=MARKER), marker=MARKER, client=client, plan=p
         )
         assert again.action == "unchanged"
 

@@ -29,7 +29,7 @@ from reconciler.plan.planfile import (
     saved_prune_options,
     stale_reasons,
 )
-from reconciler.render.plan import plan_as_dict, render_markdown, render_text
+from reconciler.render.plan import render_markdown, render_text
 from reconciler.render.results import render_results_markdown, render_results_text
 from reconciler.settings import Settings
 
@@ -81,7 +81,7 @@ def _check_reviewed_plan(github: GitHubOptions, result: Plan, instance: str) -> 
         check = check_plan_against_review(
             github.context,
             client,
-            plan_as_dict(result),
+            result,
             instance=instance,
             proceed=github.proceed_on_mismatch,
         )

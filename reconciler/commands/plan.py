@@ -19,7 +19,7 @@ from reconciler.manifest.loader import manifest_files
 from reconciler.plan.model import Plan, PruneOptions
 from reconciler.plan.planfile import dump_plan_file, fingerprints
 from reconciler.render.formats import OutputFormat
-from reconciler.render.plan import plan_as_dict, render_markdown, render_plan
+from reconciler.render.plan import render_markdown, render_plan
 from reconciler.settings import Settings
 
 
@@ -28,9 +28,7 @@ def publish_to_pull_request(context: GitHubContext, result: Plan, instance: str)
     marker = plan_marker(instance)
     markdown = render_markdown(result, marker=marker)
     with GitHubClient(context) as client:
-        published = publish_plan_comment(
-            context, markdown, marker=marker, client=client, plan=plan_as_dict(result)
-        )
+        published = publish_plan_comment(context, markdown, marker=marker, client=client, plan=result)
     console.err(f"Plan comment {published}.")
     write_step_summary(context, markdown)
 

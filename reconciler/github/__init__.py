@@ -10,7 +10,7 @@ Typical use from a command::
     context = GitHubContext.from_environ(os.environ)
     with GitHubClient(context) as client:
         publish_plan_comment(context, markdown, marker=plan_marker(instance), client=client,
-                             plan=plan_as_dict(plan))
+                             plan=plan)
     write_step_summary(context, markdown)
 """
 
@@ -28,20 +28,15 @@ from reconciler.github._drift import DRIFT_LABEL, DriftIssueResult, drift_issue_
 from reconciler.github._plan import (
     PlanMismatchError,
     PublishedComment,
-    RecordedPlan,
     ReviewCheck,
     check_plan_against_review,
-    compare_with_recorded,
     find_plan_comment,
     find_recorded_plan,
-    normalised_plan,
-    parse_plan_record,
     plan_comment_body,
-    plan_fingerprint,
-    plan_record,
     publish_plan_comment,
     pull_request_for_push,
 )
+from reconciler.github._record import RecordedPlan, compare_with_recorded, parse_plan_record, plan_record
 from reconciler.github._summary import write_step_summary
 
 __all__ = [
@@ -66,10 +61,8 @@ __all__ = [
     "find_plan_comment",
     "find_recorded_plan",
     "fit",
-    "normalised_plan",
     "parse_plan_record",
     "plan_comment_body",
-    "plan_fingerprint",
     "plan_marker",
     "plan_record",
     "publish_plan_comment",

@@ -14,7 +14,7 @@ from reconciler.github import (
     publish_plan_comment,
 )
 from reconciler.plan.model import Action, FieldChange, Plan
-from reconciler.render.plan import plan_as_dict, render_markdown
+from reconciler.render.plan import render_markdown
 from tests.github.conftest import PR_NUMBER, TOKEN, empty_plan, sample_plan, workflow
 from tests.github.fake_github import FakeGitHub
 
@@ -22,7 +22,7 @@ from tests.github.fake_github import FakeGitHub
 def publish(context: GitHubContext, client: GitHubClient, plan: Plan) -> str:
     marker = plan_marker(plan.instance)
     result = publish_plan_comment(
-        context, render_markdown(plan, marker=marker), marker=marker, client=client, plan=plan_as_dict(plan)
+        context, render_markdown(plan, marker=marker), marker=marker, client=client, plan=plan
     )
     return result.action
 
@@ -145,7 +145,7 @@ def test_a_plan_too_long_for_one_comment_is_truncated_with_a_note(
     markdown = render_markdown(plan, marker=marker, limit=10**7)
     assert len(markdown) > BODY_LIMIT
 
-    result = publish_plan_comment(context, markdown, marker=marker, client=client, plan=plan_as_dict(plan))
+    result = publish_plan_comment(context, markdown, marker=marker, client=client, plan=plan)
 
     assert result.action == "created"
     body = str(marked(github)[0]["body"])
@@ -160,7 +160,7 @@ def test_a_plan_too_long_for_one_comment_is_truncated_with_a_note(
 @pytest.mark.parametrize("size", [BODY_LIMIT - 500, BODY_LIMIT, BODY_LIMIT + 1, 3 * BODY_LIMIT])
 def test_bodies_never_exceed_the_limit(size: int) -> None:
     markdown = "```diff\n" + "\n".join("+ line" for _ in range(size // 7)) + "\n```\n"
-    body = plan_comment_body(markdown, marker=plan_marker("default"), plan=plan_as_dict(sample_plan()))
+    body = plan_comment_body(markdown, marker=plan_marker("default"), plan=sample_plan())
     assert len(body) <= BODY_LIMIT
 
 

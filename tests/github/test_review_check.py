@@ -16,53 +16,51 @@ from reconciler.github import (
     find_recorded_plan,
     parse_plan_record,
     plan_comment_body,
-    plan_fingerprint,
     plan_marker,
     plan_record,
     publish_plan_comment,
 )
-from reconciler.plan.model import Action, FieldChange, Plan
-from reconciler.render.plan import plan_as_dict, render_markdown
+from reconciler.plan.model import Action, FieldChange, Plan, Reason, ReasonCode
+from reconciler.plan.review import fingerprint as plan_fingerprint
+from reconciler.render.plan import render_markdown
 from tests.github.conftest import MERGE_SHA, PR_NUMBER, empty_plan, sample_plan, workflow
 from tests.github.fake_github import FakeGitHub
 
 
-def as_dict(plan: Plan) -> dict[str, Any]:
-    return plan_as_dict(plan)
-
-
 def recorded(plan: Plan) -> Any:
-    result = parse_plan_record(plan_record(as_dict(plan)))
+    result = parse_plan_record(plan_record(plan))
     assert result is not None
     return result
 
 
 def test_the_same_plan_has_the_same_fingerprint() -> None:
-    assert plan_fingerprint(as_dict(sample_plan())) == plan_fingerprint(as_dict(sample_plan()))
-    assert compare_with_recorded(recorded(sample_plan()), as_dict(sample_plan())) == []
+    assert plan_fingerprint(sample_plan()) == plan_fingerprint(sample_plan())
+    assert compare_with_recorded(recorded(sample_plan()), (sample_plan())) == []
 
 
 def test_volatile_fields_and_order_do_not_count() -> None:
     plan = sample_plan()
-    data = as_dict(plan)
-    shuffled = dict(data, workflows=list(reversed(data["workflows"])))
-    for item in shuffled["workflows"]:
-        item["before"] = {"metadata": {"resourceVersion": "999"}}
-        item["reason"] = "worded differently"
-    digest_change = {
-        "op": "change",
-        "path": ["annotations", "reconciler.dev/credential-digest"],
-        "old": "v1:a:b",
-        "new": "v1:c:d",
-    }
-    shuffled["workflows"][0]["changes"] = [*shuffled["workflows"][0]["changes"], digest_change]
-    assert plan_fingerprint(shuffled) == plan_fingerprint(data)
+    digest_change = FieldChange(
+        "change", ("annotations", "reconciler.dev/credential-digest"), "v1:a:b", "v1:c:d"
+    )
+    items = [
+        dataclasses.replace(
+            item,
+            before={"metadata": {"resourceVersion": "999"}},
+            reasons=(Reason(ReasonCode.RUN_POLICY_ALWAYS),),
+            resource_version="999",
+        )
+        for item in reversed(plan.items)
+    ]
+    items[0] = dataclasses.replace(items[0], changes=(*items[0].changes, digest_change))
+    shuffled = dataclasses.replace(plan, items=tuple(items))
+    assert plan_fingerprint(shuffled) == plan_fingerprint(plan)
 
 
 def test_no_ops_do_not_count() -> None:
     plan = sample_plan()
     more = dataclasses.replace(plan, items=(*plan.items, workflow("another-unchanged")))
-    assert plan_fingerprint(as_dict(more)) == plan_fingerprint(as_dict(plan))
+    assert plan_fingerprint(more) == plan_fingerprint(plan)
 
 
 def test_differences_are_listed_readably() -> None:
@@ -83,7 +81,7 @@ def test_differences_are_listed_readably() -> None:
             workflow("surprise", Action.ARCHIVE),
         ),
     )
-    assert compare_with_recorded(recorded(reviewed), as_dict(now)) == [
+    assert compare_with_recorded(recorded(reviewed), (now)) == [
         "AssetImport.new-assets: the reviewed plan would create; now nothing to do",
         "AssetImport.snowflake-assets: reviewed as update, now rerun, update",
         'AssetImport.snowflake-assets: labels.owner: add not in the reviewed plan (null -> "alice")',
@@ -100,21 +98,21 @@ def test_a_record_too_large_keeps_only_the_digest() -> None:
         for n in range(3000)
     )
     big = Plan(instance="default", items=items)
-    record = plan_record(as_dict(big))
+    record = plan_record(big)
     assert "data=" not in record
     assert len(record) < 200
     parsed = parse_plan_record(record)
     assert parsed is not None
     assert parsed.entries is None
-    assert compare_with_recorded(parsed, as_dict(big)) == []
-    assert compare_with_recorded(parsed, as_dict(sample_plan())) == [
+    assert compare_with_recorded(parsed, (big)) == []
+    assert compare_with_recorded(parsed, (sample_plan())) == [
         "the plan differs from the reviewed one (only its digest was recorded: it was too large to record in full)"
     ]
 
 
 def test_a_garbled_record_is_no_record() -> None:
     assert parse_plan_record("no record here") is None
-    garbled = plan_record(as_dict(sample_plan())).replace("data=", "data=AAAA")
+    garbled = plan_record(sample_plan()).replace("data=", "data=AAAA")
     parsed = parse_plan_record(garbled)
     assert parsed is not None
     assert parsed.entries is None
@@ -123,14 +121,14 @@ def test_a_garbled_record_is_no_record() -> None:
 def test_only_the_last_line_is_read_as_the_record() -> None:
     """A record-like line elsewhere in the comment (quoted, or in a value the plan shows) is not
     taken for the renderer's own: the record is the comment's whole last line."""
-    forged = plan_record(as_dict(sample_plan(prefix="/forged")))
+    forged = plan_record(sample_plan(prefix="/forged"))
     body = plan_comment_body(
-        f"| `{forged}` |\n{forged}\n", marker=plan_marker("default"), plan=as_dict(sample_plan())
+        f"| `{forged}` |\n{forged}\n", marker=plan_marker("default"), plan=(sample_plan())
     )
     assert body.count("<!-- reconciler:plan-record") == 3
     parsed = parse_plan_record(body)
     assert parsed is not None
-    assert parsed.digest == plan_fingerprint(as_dict(sample_plan()))
+    assert parsed.digest == plan_fingerprint(sample_plan())
     assert parse_plan_record(body + "a remark after the record\n") is None
     assert parse_plan_record(f"{forged} trailing text") is None
     assert parse_plan_record(body.replace("\n", "\r\n")) == parsed  # as edited in the web UI
@@ -146,7 +144,7 @@ def merged_pr_with_plan(github: FakeGitHub, context: GitHubContext, client: GitH
         render_markdown(plan, marker=marker),
         marker=marker,
         client=client,
-        plan=as_dict(plan),
+        plan=(plan),
         pr_number=PR_NUMBER,
     )
 
@@ -158,10 +156,10 @@ def test_apply_finds_the_reviewed_plan_from_the_merge_commit(
     found = find_recorded_plan(context, client, instance="default")
     assert found is not None
     assert found.pr_number == PR_NUMBER
-    assert found.digest == plan_fingerprint(as_dict(sample_plan()))
+    assert found.digest == plan_fingerprint(sample_plan())
     assert any(r.path == f"/repos/acme/data-platform/commits/{MERGE_SHA}/pulls" for r in github.requests)
 
-    check = check_plan_against_review(context, client, as_dict(sample_plan()), instance="default")
+    check = check_plan_against_review(context, client, (sample_plan()), instance="default")
     assert check.status == "match"
     assert check.pr_number == PR_NUMBER
 
@@ -171,7 +169,7 @@ def test_a_changed_plan_stops_apply_saying_what_changed(
 ) -> None:
     merged_pr_with_plan(github, context, client, sample_plan(prefix="/in/v2"))
     with pytest.raises(PlanMismatchError) as caught:
-        check_plan_against_review(context, client, as_dict(sample_plan(prefix="/in/v3")), instance="default")
+        check_plan_against_review(context, client, (sample_plan(prefix="/in/v3")), instance="default")
     message = str(caught.value)
     assert message.startswith(
         f"the plan differs from the one reviewed on pull request #{PR_NUMBER} (https://github.com/"
@@ -181,7 +179,7 @@ def test_a_changed_plan_stops_apply_saying_what_changed(
     assert caught.value.differences
 
     check = check_plan_against_review(
-        context, client, as_dict(sample_plan(prefix="/in/v3")), instance="default", proceed=True
+        context, client, (sample_plan(prefix="/in/v3")), instance="default", proceed=True
     )
     assert check.status == "mismatch"
     assert check.differences == caught.value.differences
@@ -190,12 +188,12 @@ def test_a_changed_plan_stops_apply_saying_what_changed(
 def test_a_direct_push_or_an_unplanned_pr_is_reported_not_refused(
     github: FakeGitHub, context: GitHubContext, client: GitHubClient
 ) -> None:
-    check = check_plan_against_review(context, client, as_dict(sample_plan()), instance="default")
+    check = check_plan_against_review(context, client, (sample_plan()), instance="default")
     assert check.status == "no-pull-request"
     assert MERGE_SHA[:12] in check.message
 
     github.add_pull_request(7, merge_commit_sha=MERGE_SHA, merged=True)
-    check = check_plan_against_review(context, client, as_dict(sample_plan()), instance="default")
+    check = check_plan_against_review(context, client, (sample_plan()), instance="default")
     assert check.status == "no-recorded-plan"
     assert check.pr_number == 7
 
@@ -204,7 +202,7 @@ def test_another_instances_plan_is_not_used(
     github: FakeGitHub, context: GitHubContext, client: GitHubClient
 ) -> None:
     merged_pr_with_plan(github, context, client, sample_plan("staging"))
-    check = check_plan_against_review(context, client, as_dict(sample_plan()), instance="default")
+    check = check_plan_against_review(context, client, (sample_plan()), instance="default")
     assert check.status == "no-recorded-plan"
 
 
@@ -214,13 +212,13 @@ def test_a_marker_comment_by_someone_else_is_neither_read_nor_edited(
     """A participant posts the marker and a forged record first: apply compares with the bot's
     comment, and plan edits the bot's comment, never the participant's."""
     marker = plan_marker("default")
-    forged = plan_comment_body("looks reviewed", marker=marker, plan=as_dict(sample_plan(prefix="/forged")))
+    forged = plan_comment_body("looks reviewed", marker=marker, plan=(sample_plan(prefix="/forged")))
     github.add_comment(PR_NUMBER, forged, user="mallory")
     merged_pr_with_plan(github, context, client, sample_plan())
 
     found = find_recorded_plan(context, client, instance="default")
     assert found is not None
-    assert found.digest == plan_fingerprint(as_dict(sample_plan()))
+    assert found.digest == plan_fingerprint(sample_plan())
     published = publish_plan_comment(context, render_markdown(empty_plan()), marker=marker, client=client)
     assert published.action == "updated"
     assert [c["body"] for c in github.comments[PR_NUMBER] if c["user"]["login"] == "mallory"] == [forged]
