@@ -8,6 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from reconciler.redaction import SECRETS
+from tests.github.conftest import PR_NUMBER, TOKEN
+from tests.github.fake_github import FakeGitHub
 from tests.helpers import CANARY
 
 
@@ -32,3 +34,12 @@ def forget_registered_secrets() -> Iterator[None]:
     secret one test registered (an API key "k") must not mask the next test's output."""
     yield
     SECRETS.clear()
+
+
+@pytest.fixture
+def github() -> Iterator[FakeGitHub]:
+    """GitHub's REST API, as the stand-in served on 127.0.0.1, with pull request PR_NUMBER open."""
+    fake = FakeGitHub(token=TOKEN)
+    with fake.serve():
+        fake.add_pull_request(PR_NUMBER)
+        yield fake

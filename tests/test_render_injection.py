@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -40,7 +39,7 @@ from reconciler.render.drift import drift_as_dict, render_drift_markdown, render
 from reconciler.render.escape import html_code, html_text, md_code, md_fence, md_text, terminal_text
 from reconciler.render.plan import plan_as_dict, render_json, render_markdown, render_text
 from reconciler.render.results import render_results_markdown, render_results_text
-from tests.github.conftest import PR_NUMBER, TOKEN, actions_environ
+from tests.github.conftest import PR_NUMBER, actions_environ
 from tests.github.fake_github import FakeGitHub
 from tests.helpers import EXAMPLES, as_planned
 
@@ -403,14 +402,6 @@ def test_terminal_text_shows_controls_as_escapes(raw: str, shown: str) -> None:
 
 
 # -- through GitHub ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def github() -> Iterator[FakeGitHub]:
-    fake = FakeGitHub(token=TOKEN)
-    with fake.serve():
-        fake.add_pull_request(PR_NUMBER)
-        yield fake
 
 
 def test_the_pr_comment_of_a_hostile_plan_is_inert_and_records_the_real_plan(

@@ -20,7 +20,6 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
 from typing import Any, Literal, Self
 from urllib.parse import quote
 
@@ -113,13 +112,8 @@ class AtlanWorkflowClient:
         await self._transport.__aenter__()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self._transport.__aexit__(exc_type, exc, tb)
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await self._transport.__aexit__(*exc_info)
 
     async def aclose(self) -> None:
         await self._transport.aclose()

@@ -214,24 +214,17 @@ class Transport:
 
     def error(self, failure: Failure, attempts: int) -> ApiError:
         """The ApiError for a failure, after ``attempts`` attempts."""
+        where: dict[str, Any] = {
+            "method": failure.method,
+            "path": failure.path,
+            "base_url": self.base_url,
+            "secrets": self.secrets,
+            "attempts": attempts,
+        }
         if failure.response is not None:
-            return wire.status_error(
-                failure.response,
-                method=failure.method,
-                path=failure.path,
-                base_url=self.base_url,
-                secrets=self.secrets,
-                attempts=attempts,
-            )
+            return wire.status_error(failure.response, **where)
         assert failure.exception is not None
-        return wire.transport_error(
-            failure.exception,
-            method=failure.method,
-            path=failure.path,
-            base_url=self.base_url,
-            secrets=self.secrets,
-            attempts=attempts,
-        )
+        return wire.transport_error(failure.exception, **where)
 
     def again(self, failure: Failure, attempt: int, error: ApiError) -> Again:
         """Ask for another attempt after the backoff (``error`` if none is left)."""

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from reconciler.emulator.errors import ApiProblem
 from reconciler.emulator.handlers import api, emulator_of, json_body, json_object, json_response
 from reconciler.emulator.runs import RunEntry
+from reconciler.emulator.state import Emulator
 from reconciler.emulator.store import DEFAULT_NAMESPACE, TemplateEntry
 
 _FAMILIES = ("workflows", "package-workflows")
@@ -25,6 +26,12 @@ def _family(request: Request) -> str:
     if family not in _FAMILIES:
         raise ApiProblem(404, f"no such endpoint: {request.url.path}")
     return family
+
+
+async def _write(request: Request) -> tuple[Emulator, Mapping[str, Any]]:
+    """What a write to a workflow starts from: a known endpoint family, the emulator, the body."""
+    _family(request)
+    return emulator_of(request), await json_object(request)
 
 
 def _template_response(entry: TemplateEntry) -> dict[str, Any]:
@@ -40,9 +47,7 @@ def _run_response(run: RunEntry, now: float, *, ignore_stop: bool = False) -> di
 
 @api
 async def create_workflow(request: Request) -> Response:
-    _family(request)
-    emulator = emulator_of(request)
-    body = await json_object(request)
+    emulator, body = await _write(request)
     submit = request.query_params.get("submit", "false").lower() == "true"
     entry, _run = emulator.store.create(
         body,
@@ -56,18 +61,14 @@ async def create_workflow(request: Request) -> Response:
 
 @api
 async def update_workflow(request: Request) -> Response:
-    _family(request)
-    emulator = emulator_of(request)
-    body = await json_object(request)
+    emulator, body = await _write(request)
     entry = emulator.store.update(request.path_params["name"], body, seed=emulator.config.seed)
     return json_response(_template_response(entry))
 
 
 @api
 async def submit_workflow(request: Request) -> Response:
-    _family(request)
-    emulator = emulator_of(request)
-    body = await json_object(request)
+    emulator, body = await _write(request)
     kind = body.get("resourceKind", "WorkflowTemplate")
     name = body.get("resourceName")
     if kind != "WorkflowTemplate":

@@ -11,7 +11,7 @@ from typing import Any
 from reconciler.drift import DriftReport
 from reconciler.plan.model import FORMAT_VERSION
 from reconciler.render.escape import html_code, md_code, md_fence, md_text, terminal_text
-from reconciler.render.formats import OutputFormat
+from reconciler.render.formats import OutputFormat, in_format
 from reconciler.render.plan import change_line, fit_markdown, paint_mark_line
 from reconciler.render.terminal import paint, paint_mark
 
@@ -96,8 +96,9 @@ def render_drift_json(report: DriftReport) -> str:
 
 def render_drift(report: DriftReport, output: OutputFormat, *, color: bool = False) -> str:
     """``report`` in the format asked for."""
-    if output is OutputFormat.json:
-        return render_drift_json(report)
-    if output is OutputFormat.markdown:
-        return render_drift_markdown(report)
-    return render_drift_text(report, color=color)
+    return in_format(
+        output,
+        text=lambda: render_drift_text(report, color=color),
+        markdown=lambda: render_drift_markdown(report),
+        json=lambda: render_drift_json(report),
+    )

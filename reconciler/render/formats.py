@@ -3,6 +3,7 @@ importing any renderer (see tests/test_imports.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 
 
@@ -26,3 +27,10 @@ class SchemaFormat(StrEnum):
 
     json = "json"
     markdown = "markdown"
+
+
+def in_format(
+    output: OutputFormat, *, text: Callable[[], str], markdown: Callable[[], str], json: Callable[[], str]
+) -> str:
+    """The rendering of one of plan's or drift's formats: only the one asked for is made."""
+    return {OutputFormat.text: text, OutputFormat.markdown: markdown, OutputFormat.json: json}[output]()

@@ -22,7 +22,7 @@ from reconciler.plan.model import (
     ReasonCode,
 )
 from reconciler.render.escape import html_code, html_text, md_code, md_fence, md_text, terminal_text
-from reconciler.render.formats import OutputFormat
+from reconciler.render.formats import OutputFormat, in_format
 from reconciler.render.terminal import MARK_STYLES, paint, paint_mark
 
 SYMBOLS = {
@@ -222,8 +222,9 @@ def render_json(plan: Plan) -> str:
 
 def render_plan(result: Plan, output: OutputFormat, *, color: bool = False) -> str:
     """``result`` in the format asked for."""
-    if output is OutputFormat.json:
-        return render_json(result)
-    if output is OutputFormat.markdown:
-        return render_markdown(result)
-    return render_text(result, color=color)
+    return in_format(
+        output,
+        text=lambda: render_text(result, color=color),
+        markdown=lambda: render_markdown(result),
+        json=lambda: render_json(result),
+    )

@@ -19,14 +19,6 @@ PR_NUMBER = 42
 MERGE_SHA = "9f2c1e5b7a3d4c6e8f0a1b2c3d4e5f60718293a4"
 
 
-@pytest.fixture
-def github() -> Iterator[FakeGitHub]:
-    fake = FakeGitHub(token=TOKEN)
-    with fake.serve():
-        fake.add_pull_request(PR_NUMBER)
-        yield fake
-
-
 def actions_environ(
     github: FakeGitHub, tmp_path: Path, *, event: dict[str, object] | None = None
 ) -> dict[str, str]:
