@@ -71,34 +71,38 @@ def env_digest(values: Mapping[str, str], salt: str) -> str:
     ``{"v": "v1", "salt": ..., "macs": {pointer: hmac}}``. Enough to tell that a value changed
     (and which), never what it is."""
     key = bytes.fromhex(salt)
-    macs = {
-        pointer: hmac.new(key, pointer.encode() + b"\0" + value.encode(), hashlib.sha256).hexdigest()
-        for pointer, value in sorted(values.items())
-    }
+    macs = {pointer: _env_mac(key, pointer, value) for pointer, value in sorted(values.items())}
     return canonical_json({"v": _VERSION, "salt": salt, "macs": macs}).decode()
 
 
 def env_digest_matches(recorded: str | None, values: Mapping[str, str]) -> bool:
     """True when ``recorded`` (from env_digest) is of exactly these values."""
-    salt = _env_salt(recorded)
-    return salt is not None and hmac.compare_digest(env_digest(values, salt), recorded or "")
+    parsed = _parse_env_digest(recorded)
+    return parsed is not None and hmac.compare_digest(env_digest(values, parsed[0]), recorded or "")
 
 
 def env_value_matches(recorded: str | None, pointer: str, value: object) -> bool:
     """True when ``recorded`` holds ``value`` for the field at ``pointer``."""
-    salt = _env_salt(recorded)
-    if salt is None or not isinstance(value, str):
+    parsed = _parse_env_digest(recorded)
+    if parsed is None or not isinstance(value, str):
         return False
-    macs = json.loads(recorded or "{}").get("macs") or {}
-    expected = json.loads(env_digest({pointer: value}, salt))["macs"][pointer]
-    return isinstance(macs.get(pointer), str) and hmac.compare_digest(macs[pointer], expected)
+    salt, macs = parsed
+    mac = macs.get(pointer)
+    return isinstance(mac, str) and hmac.compare_digest(mac, _env_mac(bytes.fromhex(salt), pointer, value))
 
 
-def _env_salt(recorded: str | None) -> str | None:
+def _env_mac(key: bytes, pointer: str, value: str) -> str:
+    return hmac.new(key, pointer.encode() + b"\0" + value.encode(), hashlib.sha256).hexdigest()
+
+
+def _parse_env_digest(recorded: str | None) -> tuple[str, dict[str, Any]] | None:
+    """The salt (hex) and the MACs of a recorded env digest; None unless it is ours (v1)."""
     try:
         data = json.loads(recorded) if recorded else None
-        salt = data.get("salt") if isinstance(data, dict) and data.get("v") == _VERSION else None
-        bytes.fromhex(salt) if isinstance(salt, str) else None
+        if not isinstance(data, dict) or data.get("v") != _VERSION or not isinstance(data.get("salt"), str):
+            return None
+        bytes.fromhex(data["salt"])  # a salt that is not hex was recorded by someone else
     except ValueError:
         return None
-    return salt if isinstance(salt, str) and salt else None
+    salt, macs = data["salt"], data.get("macs")
+    return (salt, macs) if salt and isinstance(macs, dict) else None

@@ -238,7 +238,7 @@ def _plan_one(
 
     annotations: dict[str, str] = {}
     env_fields = item.compiled.env_fields
-    env_values = values_from_environment(item.compiled)
+    env_values = env_values_in(after, env_fields)  # the desired view, before masking and `ignore`
     if live is None:
         if credential is not None:
             annotations[CREDENTIAL_DIGEST_ANNOTATION] = credential_digest(credential, salt())
@@ -411,13 +411,17 @@ def under(path: Sequence[str], prefixes: Sequence[Sequence[str]]) -> bool:
     return any(tuple(path[: len(prefix)]) == tuple(prefix) for prefix in prefixes)
 
 
-def values_from_environment(compiled: CompiledWorkflow) -> dict[str, Any]:
-    """JSON pointer -> the value each ``${env:NAME}`` field of ``compiled`` resolved to: what the
+def env_values_in(view: Mapping[str, Any], env_fields: Iterable[tuple[str, ...]]) -> dict[str, Any]:
+    """JSON pointer -> the value at each ``${env:NAME}`` field of a desired view: what the
     ENV_DIGEST_ANNOTATION is a digest of."""
+    return {env_pointer(path): lookup(view, path) for path in env_fields}
+
+
+def values_from_environment(compiled: CompiledWorkflow) -> dict[str, Any]:
+    """``env_values_in`` the view of ``compiled``, for a caller that has no view of it yet."""
     if not compiled.env_fields:
         return {}
-    view = workflow_view(compiled.body["metadata"], compiled.body["spec"])
-    return {env_pointer(path): lookup(view, path) for path in compiled.env_fields}
+    return env_values_in(workflow_view(compiled.body["metadata"], compiled.body["spec"]), compiled.env_fields)
 
 
 def masked_view(view: dict[str, Any], texts: Mapping[tuple[str, ...], str]) -> dict[str, Any]:
