@@ -17,9 +17,9 @@ from reconciler.live import ERROR, FAILED, LiveRun
 from reconciler.manifest.models import parse_pointer
 from reconciler.packages.compiler import SCHEDULE_ANNOTATION, TIMEZONE_ANNOTATION, env_pointer
 from reconciler.plan.digests import env_value_matches
-from reconciler.plan.model import Action, FieldChange, Plan, PlannedWorkflow
-from reconciler.plan.normalise import ENV_DIGEST_ANNOTATION
-from reconciler.plan.planner import diff_views, under
+from reconciler.plan.model import ABSENT, Action, FieldChange, Plan, PlannedWorkflow
+from reconciler.plan.normalise import ENV_DIGEST_ANNOTATION, lookup
+from reconciler.plan.planner import diff_views, masked_view, under
 
 FindingKind = Literal["modified", "schedule", "credentials", "missing", "orphaned", "adoption", "unhealthy"]
 UNHEALTHY_PHASES = frozenset({FAILED, ERROR})
@@ -78,44 +78,29 @@ def _credential_edited(
     # A value from the environment is shown as its reference: the tenant's value is compared with
     # the salted digest apply recorded, and a difference is shown without either value.
     digest = item.annotations.get(ENV_DIGEST_ANNOTATION)
-    hidden = []
-    for path in item.masked:
-        if path[0] != "credential":
-            continue
-        text = _at(recorded, path[1:])
-        value = _at(current, path[1:])
-        if not env_value_matches(digest, env_pointer(path), value):
-            hidden.append(FieldChange("change", path, text, text))
-        current = _with(current, path[1:], text)
+    masked = {path[1:]: _text(recorded, path[1:]) for path in item.masked if path[0] == "credential"}
+    hidden = [
+        FieldChange("change", ("credential", *path), text, text)
+        for path, text in masked.items()
+        if not env_value_matches(digest, env_pointer(("credential", *path)), lookup(current, path))
+    ]
+    current = masked_view(current, masked)
     # As for all drift: old is what the tenant has now, new is what git (via apply) wrote.
-    edits = tuple(
-        sorted(
-            (
-                *hidden,
-                *(
-                    FieldChange(c.op, ("credential", *c.path), c.old, c.new)
-                    for c in diff_views(current, recorded)
-                ),
-            ),
-            key=lambda c: c.path,
-        )
-    )
+    compared = [
+        FieldChange(c.op, ("credential", *c.path), c.old, c.new)
+        for c in diff_views(current, recorded)
+        if not under(c.path, list(masked))  # a masked value missing on the tenant: in hidden
+    ]
+    edits = tuple(sorted([*hidden, *compared], key=lambda c: c.path))
     if not edits:
         return None
     return f"credential edited outside git: {', '.join(c.dotted for c in edits)}", edits
 
 
-def _at(value: Any, path: Sequence[str]) -> Any:
-    for part in path:
-        value = value.get(part) if isinstance(value, Mapping) else None
-    return value
-
-
-def _with(value: Mapping[str, Any], path: Sequence[str], new: Any) -> dict[str, Any]:
-    """A copy of ``value`` with ``new`` at ``path``."""
-    head, *rest = path
-    inner = value.get(head)
-    return {**value, head: _with(inner if isinstance(inner, Mapping) else {}, rest, new) if rest else new}
+def _text(recorded: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    """The reference recorded at ``path`` (None where there is none)."""
+    found = lookup(recorded, path)
+    return None if found == ABSENT else found
 
 
 def detect_drift(
