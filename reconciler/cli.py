@@ -153,9 +153,7 @@ def schema(
 @app.command()
 def plan(
     paths: Paths,
-    output: Annotated[
-        OutputFormat, typer.Option("--output", "-o", help="Output format.")
-    ] = OutputFormat.text,
+    output: Output = OutputFormat.text,
     detailed_exitcode: Annotated[
         bool, typer.Option("--detailed-exitcode", help="Exit 2 when changes are pending, 0 when none.")
     ] = False,
@@ -242,9 +240,7 @@ app.add_typer(emulator.app, name="emulator")
 @app.command()
 def drift(
     paths: Paths,
-    output: Annotated[
-        OutputFormat, typer.Option("--output", "-o", help="Output format.")
-    ] = OutputFormat.text,
+    output: Output = OutputFormat.text,
     ignore: Annotated[
         list[str] | None,
         typer.Option(

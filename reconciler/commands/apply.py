@@ -43,7 +43,11 @@ def _confirm() -> bool:
 
 
 def _saved_plan(
-    settings: Settings, saved: PlanFile, desired: Sequence[DesiredWorkflow], live: list[LiveWorkflow]
+    settings: Settings,
+    saved: PlanFile,
+    prune: PruneOptions,
+    desired: Sequence[DesiredWorkflow],
+    live: list[LiveWorkflow],
 ) -> Plan:
     """The plan made now from the saved plan's manifests and the live tenant, when it is exactly
     what the file recorded. The file is a request, not an authority: nothing it says is carried
@@ -53,7 +57,7 @@ def _saved_plan(
     if reasons:
         shown = "; ".join(reasons[:5]) + (f"; and {len(reasons) - 5} more" if len(reasons) > 5 else "")
         raise PlanFileError(f"the saved plan is stale ({shown}); run plan again")
-    recomputed, _ = plan_state(settings, desired, live, saved_prune_options(saved))
+    recomputed, _ = plan_state(settings, desired, live, prune)
     differences = plan_differences(saved.plan, recomputed)
     if differences:
         more = f" (and {len(differences) - 1} more)" if len(differences) > 1 else ""
@@ -111,7 +115,7 @@ async def _run(
             max_prune_percent=prune.max_percent,
         )
         if saved is not None:
-            result = _saved_plan(settings, saved, desired, live)
+            result = _saved_plan(settings, saved, prune, desired, live)
         else:
             result, _ = plan_state(settings, desired, live, prune)
         console.out(render_text(result, color=console.color_enabled()))

@@ -46,6 +46,8 @@ from reconciler.packages.identity import (
     workflow_name,
 )
 from reconciler.packages.sharing import compiled_parameter
+from reconciler.packages.spec import parameters as spec_parameters
+from reconciler.packages.spec import tasks
 
 CREDENTIAL_PLACEHOLDER = "{{credentialGuid}}"
 CONNECTOR_CONFIG_NAME = "csa-connectors-objectstore"
@@ -97,12 +99,12 @@ def recorded_env_fields(annotations: Mapping[str, str]) -> dict[tuple[str, ...],
     if not isinstance(recorded, dict):
         return {}
     found: dict[tuple[str, ...], str] = {}
-    for pointer, text in recorded.items():
+    for pointer, written in recorded.items():
         try:
             path = parse_pointer(pointer)
         except ValueError:
             continue
-        found[path] = text if isinstance(text, str) else "${env:...}"
+        found[path] = written if isinstance(written, str) else "${env:...}"
     return found
 
 
@@ -113,11 +115,10 @@ def with_env_references(body: Mapping[str, Any], env_fields: EnvFields) -> dict[
     result: dict[str, Any] = copy.deepcopy(dict(body))
     parameters = {path[1]: text for path, text in env_fields.items() if path[0] == "parameters"}
     credential = {path[1:]: text for path, text in env_fields.items() if path[0] == "credential"}
-    for template in result.get("spec", {}).get("templates", []):
-        for task in template.get("dag", {}).get("tasks", []):
-            for parameter in task.get("arguments", {}).get("parameters", []):
-                if parameter.get("name") in parameters:
-                    parameter["value"] = parameters[parameter["name"]]
+    for task in tasks(result.get("spec") or {}):
+        for parameter in spec_parameters(task):
+            if parameter.get("name") in parameters:
+                parameter["value"] = parameters[parameter["name"]]
     if credential:
         for item in result.get("payload", []):
             _put_all(item.get("body", {}), credential)
@@ -167,7 +168,9 @@ class UnresolvedReferenceError(Exception):
         empty: Sequence[tuple[FieldPath, str]] = (),
         refused: Sequence[tuple[FieldPath, str, tuple[str, ...]]] = (),
     ) -> None:
-        super().__init__(", ".join(name for _, name in (*missing, *empty)))
+        super().__init__(
+            ", ".join([*(name for _, name in (*missing, *empty)), *(name for _, name, _ in refused)])
+        )
         self.missing = tuple(missing)
         self.empty = tuple(empty)
         self.refused = tuple(refused)
