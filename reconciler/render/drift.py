@@ -12,8 +12,8 @@ from reconciler.drift import DriftReport
 from reconciler.plan.model import FORMAT_VERSION
 from reconciler.render.escape import html_code, md_code, md_fence, md_text, terminal_text
 from reconciler.render.formats import OutputFormat, in_format
-from reconciler.render.plan import change_line, fit_markdown, paint_mark_line
-from reconciler.render.terminal import paint, paint_mark
+from reconciler.render.plan import change_line, fit_markdown
+from reconciler.render.terminal import paint, paint_mark, paint_mark_line
 
 MARKDOWN_MARKER = "<!-- reconciler:drift -->"
 _MARKS = {

@@ -23,7 +23,7 @@ from reconciler.plan.model import (
 )
 from reconciler.render.escape import html_code, html_text, md_code, md_fence, md_text, terminal_text
 from reconciler.render.formats import OutputFormat, in_format
-from reconciler.render.terminal import MARK_STYLES, paint, paint_mark
+from reconciler.render.terminal import paint, paint_mark, paint_mark_line
 
 SYMBOLS = {
     Action.CREATE: "+",
@@ -47,7 +47,10 @@ def symbol(item: PlannedWorkflow) -> str:
 
 
 def _value(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return _short(json.dumps(value, ensure_ascii=False, sort_keys=True))
+
+
+def _short(text: str) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
@@ -58,8 +61,7 @@ def change_line(change: FieldChange) -> str:
     ``${env:NAME}`` reference): it shows the reference as written and says the value changed.
     """
     if change.op == "change" and change.old == change.new:
-        shown = change.old if isinstance(change.old, str) else _value(change.old)
-        shown = shown if len(shown) <= 120 else shown[:117] + "..."
+        shown = _short(change.old) if isinstance(change.old, str) else _value(change.old)
         return f"~ {change.dotted}: {shown} (value changed)"
     if change.op == "add":
         return f"+ {change.dotted}: {_value(change.new)}"
@@ -104,11 +106,6 @@ _WORDS = {
 def reasons_text(item: PlannedWorkflow) -> str:
     """The item's reasons in words, joined."""
     return "; ".join(describe(reason) for reason in item.reasons)
-
-
-def paint_mark_line(line: str, color: bool) -> str:
-    """A change line in the colour of its first character (+ add, - remove, ~ change)."""
-    return paint(line, MARK_STYLES.get(line[0], "none"), color)
 
 
 def _names(item: PlannedWorkflow) -> str:

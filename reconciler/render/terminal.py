@@ -41,3 +41,8 @@ def paint(text: str, style: str, color: bool) -> str:
 def paint_mark(mark: str, color: bool) -> str:
     """A plan, drift or result mark in its colour."""
     return paint(mark, MARK_STYLES.get(mark, "none"), color)
+
+
+def paint_mark_line(line: str, color: bool) -> str:
+    """A change line in the colour of its first character (+ add, - remove, ~ change)."""
+    return paint(line, MARK_STYLES.get(line[0], "none"), color)
