@@ -18,8 +18,8 @@ from reconciler.manifest.models import parse_pointer
 from reconciler.packages.compiler import SCHEDULE_ANNOTATION, TIMEZONE_ANNOTATION, env_pointer
 from reconciler.plan.digests import env_value_matches
 from reconciler.plan.model import ABSENT, Action, FieldChange, Plan, PlannedWorkflow
-from reconciler.plan.normalise import ENV_DIGEST_ANNOTATION, lookup
-from reconciler.plan.planner import diff_views, masked_view, under
+from reconciler.plan.normalise import ENV_DIGEST_ANNOTATION, lookup, under
+from reconciler.plan.planner import diff_views, masked_view
 
 FindingKind = Literal["modified", "schedule", "credentials", "missing", "orphaned", "adoption", "unhealthy"]
 UNHEALTHY_PHASES = frozenset({FAILED, ERROR})

@@ -137,6 +137,11 @@ def _without_empty(value: Any) -> Any:
 # -- `ignore`: fields left to the tenant ------------------------------------------------------
 
 
+def under(path: Sequence[str], prefixes: Sequence[Sequence[str]]) -> bool:
+    """True when ``path`` is one of ``prefixes`` or below one (JSON-pointer prefix match)."""
+    return any(tuple(path[: len(prefix)]) == tuple(prefix) for prefix in prefixes)
+
+
 def lookup(view: Mapping[str, Any], path: Sequence[str]) -> Any:
     """The value at ``path`` in a view (a copy), or ABSENT."""
     node: Any = view
@@ -161,7 +166,7 @@ class KeptLive:
 
     def covers(self, path: Sequence[str]) -> bool:
         """True when ``path`` is an ignored path or below one."""
-        return any(tuple(path[: len(kept)]) == kept for kept, _ in self.fields)
+        return under(path, [kept for kept, _ in self.fields])
 
     def view(self, view: dict[str, Any]) -> dict[str, Any]:
         """``view`` (desired) with each ignored path at its live value, or removed."""

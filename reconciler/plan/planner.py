@@ -406,11 +406,6 @@ def _rerun_reason(policy: str, last_run: str | None, record: str) -> Reason | No
     return Reason(ReasonCode.RUN_TOKEN_CHANGED, (str(old), str(new)))
 
 
-def under(path: Sequence[str], prefixes: Sequence[Sequence[str]]) -> bool:
-    """True when ``path`` is one of ``prefixes`` or below one (JSON-pointer prefix match)."""
-    return any(tuple(path[: len(prefix)]) == tuple(prefix) for prefix in prefixes)
-
-
 def env_values_in(view: Mapping[str, Any], env_fields: Iterable[tuple[str, ...]]) -> dict[str, Any]:
     """JSON pointer -> the value at each ``${env:NAME}`` field of a desired view: what the
     ENV_DIGEST_ANNOTATION is a digest of."""
