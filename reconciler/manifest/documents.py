@@ -3,7 +3,8 @@
 Documents are composed into nodes with ruamel.yaml (not constructed) so that every value keeps
 its line and column, duplicate keys are caught, and scalars are typed by YAML 1.2 rules except
 that timestamps stay strings (``token: 2026-11-21`` is a string, not a date). Alias expansion is
-bounded and recursive aliases are refused.
+bounded and recursive aliases are refused. Nesting is bounded too: in the text before composing
+(reconciler/manifest/screen.py), and through aliases while building.
 
 Loading 10,000 manifests is benchmarked (``make bench``, benchmarks/scale.py), and most of a cold
 load is spent here. What each speed-up buys: a cold ``load_manifests`` of benchmarks/scale.py's
@@ -35,10 +36,12 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.resolver import VersionedResolver
 
 from reconciler.errors import Problem
 from reconciler.manifest.positions import NAME, FieldPath, Position, format_path
+from reconciler.manifest.screen import MAX_DEPTH, character_problems, depth_problem
 
 # Alias expansion beyond this many nodes is refused ("billion laughs").
 MAX_NODES = 100_000
@@ -93,10 +96,17 @@ def new_yaml() -> YAML:
 
 
 def compose(text: str, file: str, yaml: YAML) -> tuple[list[Node | None], list[Problem]]:
-    """The node of each document of ``text`` (None for an empty one), or the problem that stops
-    YAML reading it; never raises for bad input."""
+    """The node of each document of ``text`` (None for an empty one), or the problems that stop
+    YAML reading it; never raises for bad input. A text nested too deeply is not composed at all
+    (reconciler/manifest/screen.py says why)."""
+    too_deep = depth_problem(text, file, yaml)
+    if too_deep is not None:
+        return [], [too_deep]
     try:
         return list(yaml.compose_all(text)), []
+    except ReaderError as exc:
+        # ruamel names a character by its offset in the text; say where each one stands.
+        return [], character_problems(text, file) or [Problem(file, 0, 0, "", f"YAML error: {exc.reason}")]
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
@@ -104,8 +114,8 @@ def compose(text: str, file: str, yaml: YAML) -> tuple[list[Node | None], list[P
         return [], [Problem(file, line, column, "", f"YAML syntax error: {reason}")]
     except YAMLError as exc:
         return [], [Problem(file, 0, 0, "", f"YAML error: {exc}")]
-    except RecursionError:
-        return [], [Problem(file, 0, 0, "", "YAML is nested too deeply")]
+    except RecursionError:  # ruamel's pure-Python composer, should the bound ever be wrong
+        return [], [Problem(file, 0, 0, "", f"YAML is nested more than {MAX_DEPTH} collections deep")]
 
 
 # -- YAML nodes to plain data, remembering positions --
@@ -150,6 +160,20 @@ class DocumentBuilder:
             return self._scalar(node, path)
         if id(node) in active:
             self._add(path, "recursive YAML alias")
+            return None
+        if len(active) >= MAX_DEPTH:
+            # The text was not this deep (compose checked it): aliases and merge keys nest it.
+            # The field path would be MAX_DEPTH parts long; the position says where.
+            where = self.values.get(path, _NOWHERE)
+            self.problems.append(
+                Problem(
+                    self.file,
+                    where.line,
+                    where.column,
+                    "",
+                    f"YAML is nested more than {MAX_DEPTH} collections deep (through aliases)",
+                )
+            )
             return None
         active = active | {id(node)}
         if isinstance(node, MappingNode):

@@ -2,6 +2,8 @@
 
 This module runs a load; each of its steps has its own module:
 
+- ``screen``: what a file's text must pass before ruamel.yaml reads it (nesting depth, characters
+  YAML refuses, UTF-8), so that hostile text is a problem, never a crash;
 - ``documents``: YAML text to plain data, with the position of every value (and all of the
   loader's ruamel.yaml speed-ups);
 - ``messages``: that data validated into a manifest model, pydantic's errors translated into
@@ -15,6 +17,8 @@ Nothing here touches the network.
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +33,7 @@ from reconciler.manifest.documents import DocumentBuilder, compose, name_positio
 from reconciler.manifest.messages import validate
 from reconciler.manifest.models import AssetImportManifest, LineageBuilderManifest
 from reconciler.manifest.positions import NAME, FieldPath, Position, SourceMap, format_path
+from reconciler.manifest.screen import decoding_problem
 
 __all__ = [
     "MANIFEST_SUFFIXES",
@@ -70,26 +75,97 @@ class LoadedManifest:
 
 
 def manifest_files(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
-    """Expand files and directories (recursively, skipping hidden ones) into manifest files."""
+    """Expand files and directories into the manifest files to load, each file once.
+
+    Directories are read recursively, skipping hidden entries, and followed through symbolic
+    links; a directory reached again (a link back to a parent, or a second link to it) is read
+    once, so a loop ends. A file reached twice (named twice, as ``./a.yaml`` and ``a.yaml``, or
+    by name and through its directory, or through a link) is loaded once, under the name it was
+    first reached by. Names are kept as given, not resolved, so messages say what the user wrote.
+    A broken link or an unreadable directory is a problem, not skipped: it may hide manifests,
+    and ``--prune`` would archive their workflows.
+    """
     files: list[Path] = []
     problems: list[Problem] = []
+    loaded: set[tuple[int, int]] = set()  # (device, inode) of each file in ``files``
     for path in paths:
-        if path.is_dir():
-            found = sorted(
-                p
-                for p in path.rglob("*")
-                if p.suffix in MANIFEST_SUFFIXES
-                and p.is_file()
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
+        try:
+            info = path.stat()
+        except OSError as exc:
+            problems.append(Problem(str(path), 0, 0, "", _unreachable(path, exc)))
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            found = _directory_files(path, info, problems)
             if not found:
                 problems.append(Problem(str(path), 0, 0, "", "no manifest files (*.yaml, *.yml)"))
-            files.extend(found)
-        elif path.is_file():
-            files.append(path)
+        elif stat.S_ISREG(info.st_mode):
+            found = [(path, info)]
         else:
-            problems.append(Problem(str(path), 0, 0, "", "no such file or directory"))
+            problems.append(Problem(str(path), 0, 0, "", "not a file or directory"))
+            continue
+        for file, file_info in found:
+            identity = (file_info.st_dev, file_info.st_ino)
+            if identity not in loaded:
+                loaded.add(identity)
+                files.append(file)
     return files, problems
+
+
+def _directory_files(
+    root: Path, root_info: os.stat_result, problems: list[Problem]
+) -> list[tuple[Path, os.stat_result]]:
+    """The manifest files under ``root``, sorted by name, with what ``stat`` says of each."""
+    found: list[tuple[Path, os.stat_result]] = []
+    read: set[tuple[int, int]] = set()  # (device, inode) of each directory read
+    # Directories reached through a link wait until the others are read, so a directory is read
+    # under its own name, not a link's, whenever the walk can reach it that way.
+    pending: list[tuple[Path, os.stat_result]] = []
+    linked: list[tuple[Path, os.stat_result]] = []
+    directory, info = root, root_info
+    while True:
+        if (info.st_dev, info.st_ino) not in read:
+            read.add((info.st_dev, info.st_ino))
+            _read_directory(directory, found, pending, linked, problems)
+        if not (pending or linked):
+            break
+        directory, info = pending.pop() if pending else linked.pop(0)
+    return sorted(found, key=lambda item: item[0])
+
+
+def _read_directory(
+    directory: Path,
+    found: list[tuple[Path, os.stat_result]],
+    pending: list[tuple[Path, os.stat_result]],
+    linked: list[tuple[Path, os.stat_result]],
+    problems: list[Problem],
+) -> None:
+    try:
+        with os.scandir(directory) as scan:
+            entries = sorted(scan, key=lambda entry: entry.name)
+    except OSError as exc:
+        problems.append(Problem(str(directory), 0, 0, "", f"cannot read directory: {exc.strerror}"))
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        path = directory / entry.name
+        try:
+            info = entry.stat()  # of what a link points to
+        except OSError as exc:
+            problems.append(Problem(str(path), 0, 0, "", _unreachable(path, exc)))
+            continue
+        if stat.S_ISDIR(info.st_mode):
+            (linked if entry.is_symlink() else pending).append((path, info))
+        elif stat.S_ISREG(info.st_mode) and path.suffix in MANIFEST_SUFFIXES:
+            found.append((path, info))
+
+
+def _unreachable(path: Path, error: OSError) -> str:
+    if path.is_symlink():
+        return f"broken symbolic link ({error.strerror})"
+    if isinstance(error, FileNotFoundError):
+        return "no such file or directory"
+    return f"cannot read: {error.strerror}"
 
 
 def load_manifests(
@@ -180,9 +256,13 @@ def _load_files(
     for file in files:
         try:
             content = file.read_bytes()
-            text = content.decode("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+        except OSError as exc:
             problems.append(Problem(str(file), 0, 0, "", f"cannot read: {exc}"))
+            continue
+        try:
+            text = content.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            problems.append(decoding_problem(content, exc, str(file)))
             continue
         cached = cache.get(content) if cache is not None else None
         if cached is not None:

@@ -90,6 +90,8 @@ _TYPE_NAMES = {
 def _translate(error: ErrorDetails, model: type[BaseModel], source: SourceMap) -> Problem:
     loc: FieldPath = tuple(error["loc"])
     kind = error["type"]
+    if loc and loc[-1] == "[key]":  # a mapping key is wrong (a label key): point at the key
+        return source.problem(loc[:-1], str(error["msg"]).removeprefix("Value error, "), key=True)
     secret = any(part in SECRET_FIELDS for part in loc if isinstance(part, str))
     given = "" if secret else _describe(error.get("input"))
     if kind == "missing":

@@ -7,7 +7,8 @@ it replaces. The models are strict (no string-to-int or "yes"-to-bool coercion) 
 keys; the loader turns validation errors into file:line:column messages.
 
 String fields may contain ``${env:NAME}`` references, resolved at compile time. The secret fields
-(``secret_key``, ``service_account_json``, ``client_secret``) accept nothing else.
+(``secret_key``, ``service_account_json``, ``client_secret``) accept nothing else. No string may
+hold the placeholder ``{{credentialGuid}}``: every string field is a ``UserString``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,12 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 API_VERSION = "reconciler/v1"
 KINDS = ("AssetImport", "LineageBuilder")
 
+# The placeholder Atlan replaces on the server with the id of the credential it creates (the
+# package writes it into `cloud_source`; reconciler/packages/compiler.py). In a manifest's string
+# it would be replaced too, and the workflow would never match its manifest: a permanent diff.
+# Written with inner blanks too: the replacement is not visible in the SDK, and a templating
+# engine that trims them would replace that as well.
+_CREDENTIAL_PLACEHOLDER = re.compile(r"\{\{\s*credentialGuid\s*\}\}")
 # A reference to an environment variable; `$${` writes a literal `${`.
 ENV_REFERENCE = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
 _ANY_REFERENCE = re.compile(r"(?<!\$)\$\{")
@@ -155,6 +162,16 @@ def reserved_variable(name: str) -> bool:
     return name.startswith(RESERVED_VARIABLE_PREFIXES) or name in RESERVED_VARIABLES
 
 
+def _refuse_placeholder(value: str) -> str:
+    if "credentialGuid" in value and _CREDENTIAL_PLACEHOLDER.search(value):  # `in` is 4x faster
+        # Never repeat the value: it may be a secret field's.
+        raise ValueError(
+            "{{credentialGuid}} is not allowed: Atlan replaces it on the server with a credential "
+            "id, so the workflow would never match this manifest"
+        )
+    return value
+
+
 def _check_variable_names(value: str) -> None:
     for name in ENV_REFERENCE.findall(value):
         if reserved_variable(name):
@@ -232,24 +249,28 @@ def _int_as_text(value: object) -> object:
     return value
 
 
-def _check_labels(labels: dict[str, str]) -> dict[str, str]:
-    for key, value in labels.items():
-        prefix, _, name = key.rpartition("/")
-        if (prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix))) or (
-            len(name) > 63 or not LABEL_NAME.match(name)
-        ):
-            raise ValueError(
-                f"label key {key!r} is not a Kubernetes label key ([prefix/]name, name at most "
-                "63 letters, digits, '-', '_', '.')"
-            )
-        if any(key.startswith(reserved) for reserved in RESERVED_LABEL_PREFIXES):
-            raise ValueError(f"label key {key!r} uses a prefix the reconciler or Atlan writes itself")
-        if value and (len(value) > 63 or not LABEL_NAME.match(value)):
-            raise ValueError(
-                f"label value {value!r} of {key!r} is not a Kubernetes label value (at most 63 "
-                "letters, digits, '-', '_', '.', starting and ending with a letter or digit)"
-            )
-    return labels
+def _check_label_key(key: str) -> str:
+    # Checked key by key (and value by value), so that every bad label is reported, at its line.
+    prefix, _, name = key.rpartition("/")
+    if (prefix and (len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix))) or (
+        len(name) > 63 or not LABEL_NAME.match(name)
+    ):
+        raise ValueError(
+            f"label key {key!r} is not a Kubernetes label key ([prefix/]name, name at most "
+            "63 letters, digits, '-', '_', '.')"
+        )
+    if any(key.startswith(reserved) for reserved in RESERVED_LABEL_PREFIXES):
+        raise ValueError(f"label key {key!r} uses a prefix the reconciler or Atlan writes itself")
+    return key
+
+
+def _check_label_value(value: str) -> str:
+    if value and (len(value) > 63 or not LABEL_NAME.match(value)):
+        raise ValueError(
+            f"label value {value!r} is not a Kubernetes label value (at most 63 "
+            "letters, digits, '-', '_', '.', starting and ending with a letter or digit)"
+        )
+    return value
 
 
 # Roots of the normalised workflow view a JSON pointer may address (see reconciler/plan/normalise.py).
@@ -276,11 +297,16 @@ def _pointer_check(roots: tuple[str, ...]) -> Callable[[str], str]:
     return check
 
 
-Text = Annotated[str, AfterValidator(_check_references)]
-SecretReference = Annotated[str, AfterValidator(_check_secret_reference)]
-DnsLabel = Annotated[str, AfterValidator(_check_dns_label)]
-FieldSeparator = Annotated[str, AfterValidator(_check_field_separator)]
+# Every string a manifest holds, checked before what its own type checks (tests/manifest/
+# test_hostile_input.py puts the placeholder in each string field the JSON schema lists).
+UserString = Annotated[str, AfterValidator(_refuse_placeholder)]
+Text = Annotated[UserString, AfterValidator(_check_references)]
+SecretReference = Annotated[UserString, AfterValidator(_check_secret_reference)]
+DnsLabel = Annotated[UserString, AfterValidator(_check_dns_label)]
+FieldSeparator = Annotated[UserString, AfterValidator(_check_field_separator)]
 BatchSize = Annotated[int, Field(ge=1)]
+LabelKey = Annotated[UserString, AfterValidator(_check_label_key)]
+LabelValue = Annotated[UserString, AfterValidator(_check_label_value)]
 
 
 class _Model(BaseModel):
@@ -424,10 +450,10 @@ class DataProductsSection(_FileSection):
 class Schedule(_Model):
     """A cron schedule, written as Atlan writes it (workflow annotations)."""
 
-    cron: Annotated[str, AfterValidator(_check_cron)] = Field(
+    cron: Annotated[UserString, AfterValidator(_check_cron)] = Field(
         description="Five-field cron expression, e.g. '0 2 * * *'."
     )
-    timezone: Annotated[str, AfterValidator(_check_timezone)] = Field(
+    timezone: Annotated[UserString, AfterValidator(_check_timezone)] = Field(
         default="UTC", description="IANA time zone the cron expression is read in."
     )
 
@@ -439,14 +465,14 @@ class Run(_Model):
         default="on-change",
         description="on-change: after a spec change or a new token; always: on every apply; never.",
     )
-    token: Annotated[str, BeforeValidator(_int_as_text)] | None = Field(
+    token: Annotated[UserString, BeforeValidator(_int_as_text)] | None = Field(
         default=None, description="Change it to request one more run (like a restart annotation)."
     )
 
 
 class Metadata(_Model):
     name: DnsLabel = Field(description="Identity of the workflow in this instance; a DNS label.")
-    labels: Annotated[dict[str, str], AfterValidator(_check_labels)] = Field(
+    labels: dict[LabelKey, LabelValue] = Field(
         default_factory=dict, description="Labels copied onto the workflow."
     )
 
@@ -466,12 +492,12 @@ class _SpecCommon(_Model):
         default_factory=list,
         description="Names of manifests whose workflows apply must handle first.",
     )
-    ignore: list[Annotated[str, AfterValidator(_pointer_check(IGNORE_ROOTS))]] = Field(
+    ignore: list[Annotated[UserString, AfterValidator(_pointer_check(IGNORE_ROOTS))]] = Field(
         default_factory=list,
         description="JSON pointers (/parameters/..., /labels/..., /annotations/...) that plan, apply "
         "and drift leave alone: the live value is kept (like Argo CD's ignoreDifferences).",
     )
-    drift_ignore: list[Annotated[str, AfterValidator(_pointer_check(DRIFT_IGNORE_ROOTS))]] = Field(
+    drift_ignore: list[Annotated[UserString, AfterValidator(_pointer_check(DRIFT_IGNORE_ROOTS))]] = Field(
         default_factory=list,
         description="JSON pointers whose drift is known and not reported (also /credentials, /health).",
     )
