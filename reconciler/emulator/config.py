@@ -132,12 +132,23 @@ class EmulatorConfig:
     seed: int = 0
     faults: FaultConfig = field(default_factory=FaultConfig)
     clock: Clock = field(default_factory=Clock)
-    request_log_limit: int = 100_000
-    """How many request records the admin log keeps (the counts are never trimmed)."""
+    max_body_bytes: int = 8 * 1024 * 1024
+    """Largest request body accepted (8 MiB); a larger one is answered 413 without being read whole."""
+    max_json_depth: int = 64
+    """Deepest nesting of arrays and objects accepted in a request body; deeper is answered 400."""
+    request_log_limit: int = 10_000
+    """How many request records the admin log keeps, the oldest dropped first (the counts are never
+    trimmed)."""
+    request_log_body_bytes: int = 16 * 1024 * 1024
+    """How many bytes of request bodies the log keeps in all (16 MiB): older records lose their body
+    first; a body over 64 KiB is logged as its size only."""
 
     def __post_init__(self) -> None:
         if not self.api_key:
             raise ConfigError("api_key must not be empty")
+        for name in ("max_body_bytes", "max_json_depth", "request_log_limit", "request_log_body_bytes"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1")
         if self.run_seconds < 0 or self.pending_seconds < 0:
             raise ConfigError("run_seconds and pending_seconds must not be negative")
         if not 0.0 <= self.failure_rate <= 1.0:

@@ -6,6 +6,7 @@ of requests meets the same faults every time.
 
 from __future__ import annotations
 
+import json
 import math
 import random
 import re
@@ -141,21 +142,35 @@ class FaultInjector:
         return decision
 
 
+LOGGED_BODY_LIMIT = 64 * 1024
+"""A request body larger than this is logged as its size only."""
+
+
 class RequestLog:
     """Every API request (not admin or health): method, path, endpoint, status, fault, body.
 
     Bodies are kept with credential payloads reduced to their parameter and type; the
     Authorization header is never recorded. Counts are kept for every request ever seen.
+
+    Memory is bounded whatever the traffic: a ring of ``limit`` records (the oldest dropped first),
+    whose bodies together take at most ``body_bytes`` bytes of request text; past that the oldest
+    records lose their body first (``"(dropped: ...)"``), and a body over ``LOGGED_BODY_LIMIT`` is
+    logged as its size only.
     """
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, body_bytes: int) -> None:
         self._lock = threading.Lock()
         self._records: deque[dict[str, Any]] = deque(maxlen=limit)
+        self._with_body: deque[tuple[dict[str, Any], int]] = deque()  # oldest first, with their size
+        self._body_bytes = 0
+        self._body_budget = body_bytes
         self._counts: Counter[str] = Counter()
         self._status_counts: dict[str, Counter[str]] = {}
         self._seq = 0
 
-    def add(self, record: dict[str, Any]) -> None:
+    def add(self, record: dict[str, Any], body: bytes = b"") -> None:
+        record["body"] = _logged_body(body)
+        kept = len(body) if body and len(body) <= LOGGED_BODY_LIMIT else 0
         with self._lock:
             self._seq += 1
             record["seq"] = self._seq
@@ -163,6 +178,13 @@ class RequestLog:
             endpoint = record["endpoint"]
             self._counts[endpoint] += 1
             self._status_counts.setdefault(endpoint, Counter())[str(record["status"])] += 1
+            if kept:
+                self._with_body.append((record, kept))
+                self._body_bytes += kept
+            while self._body_bytes > self._body_budget:
+                oldest, size = self._with_body.popleft()
+                oldest["body"] = f"(dropped: the log keeps {self._body_budget} bytes of bodies)"
+                self._body_bytes -= size
 
     def records(self, *, endpoint: str | None = None, since: int = 0) -> list[dict[str, Any]]:
         with self._lock:
@@ -187,9 +209,22 @@ class RequestLog:
         with self._lock:
             cleared = sum(self._counts.values())
             self._records.clear()
+            self._with_body.clear()
+            self._body_bytes = 0
             self._counts.clear()
             self._status_counts.clear()
             return cleared
+
+
+def _logged_body(body: bytes) -> Any:
+    if not body:
+        return None
+    if len(body) > LOGGED_BODY_LIMIT:
+        return f"({len(body)} bytes, not kept)"
+    try:
+        return redact_body(json.loads(body))
+    except (ValueError, UnicodeDecodeError):
+        return "(not JSON)"
 
 
 def redact_body(body: Any) -> Any:

@@ -1,7 +1,8 @@
 """The gateway every HTTP request passes first, and the fault knobs wired into it.
 
-``EmulatorApp.__call__`` records API requests in the request log, checks the API key, and applies
-the fault decisions (latency, injected errors, dropped connections, lost responses) before the
+``EmulatorApp.__call__`` records API requests in the request log, checks the API key, reads the
+body within the limits of ``limits.py`` (413 too large, 400 nested too deeply), and applies the
+fault decisions (latency, injected errors, dropped connections, lost responses) before the
 routes run. It sits above Starlette's own middleware on purpose, so that under uvicorn it can
 really close the connection. Admin requests (``/_emulator/``) are checked for the key but never
 faulted nor logged; the health check (``GET /``) passes untouched.
@@ -10,7 +11,6 @@ faulted nor logged; the health check (``GET /``) passes untouched.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,7 +20,8 @@ from starlette.applications import Starlette
 from starlette.types import Message, Receive, Scope, Send
 
 from reconciler.emulator.errors import error_body
-from reconciler.emulator.faults import endpoint_of, redact_body
+from reconciler.emulator.faults import endpoint_of
+from reconciler.emulator.limits import Disconnected, Refused, read_body, replaying
 from reconciler.emulator.state import Emulator
 
 ADMIN_PREFIX = "/_emulator/"
@@ -45,9 +46,24 @@ class EmulatorApp(Starlette):
             if not emulator.authorized(scope):
                 await _send_error(send, 401, "Unauthorized: missing or invalid API key")
                 return
-            await super().__call__(scope, receive, send)
+            body = await self._read_body(scope, receive, send)
+            if body is not None:
+                await super().__call__(scope, replaying(body, receive), send)
             return
         await self._api_call(scope, receive, send)
+
+    async def _read_body(self, scope: Scope, receive: Receive, send: Send) -> bytes | None:
+        """The whole body (bounded, see ``limits.py``), or None once it is refused or abandoned."""
+        config = self.emulator.config
+        try:
+            return await read_body(
+                scope, receive, max_bytes=config.max_body_bytes, max_depth=config.max_json_depth
+            )
+        except Refused as refused:
+            await _send_error(send, refused.status, refused.message)
+        except Disconnected:
+            pass
+        return None
 
     async def _api_call(self, scope: Scope, receive: Receive, send: Send) -> None:
         emulator = self.emulator
@@ -65,14 +81,7 @@ class EmulatorApp(Starlette):
             "committed": False,
             "body": None,
         }
-        chunks: list[bytes] = []
-
-        async def recording_receive() -> Message:
-            message = await receive()
-            if message["type"] == "http.request":
-                chunks.append(message.get("body", b""))
-            return message
-
+        body = b""
         logged = False
 
         def finish() -> None:
@@ -81,16 +90,11 @@ class EmulatorApp(Starlette):
             if logged:
                 return
             logged = True
-            if chunks:
-                raw = b"".join(chunks)
-                try:
-                    record["body"] = redact_body(json.loads(raw)) if raw else None
-                except (ValueError, UnicodeDecodeError):
-                    record["body"] = "(not JSON)"
-            emulator.log.add(record)
+            emulator.log.add(record, body)
 
         async def logging_send(message: Message) -> None:
             if message["type"] == "http.response.start":
+                record["status"] = message["status"]
                 finish()
             await send(message)
 
@@ -99,6 +103,11 @@ class EmulatorApp(Starlette):
                 record["status"] = 401
                 await _send_error(logging_send, 401, "Unauthorized: missing or invalid API key")
                 return
+            # Read before the faults are drawn: a refused body uses up no scripted fault.
+            read = await self._read_body(scope, receive, logging_send)
+            if read is None:
+                return
+            body = read
             decision = emulator.faults.decide(method, path, endpoint)
             record["fault"] = decision.fault
             if decision.delay_seconds > 0:
@@ -125,7 +134,7 @@ class EmulatorApp(Starlette):
                 if fault is None:
                     await logging_send(message)
 
-            await super().__call__(scope, recording_receive, capturing_send)
+            await super().__call__(scope, replaying(body, receive), capturing_send)
             if fault is not None:
                 mode = fault.removeprefix("lost-")
                 if mode == "drop":

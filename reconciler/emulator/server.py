@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import sqlite3
 import threading
 from collections.abc import Callable
 from types import TracebackType
@@ -62,6 +63,15 @@ def _server(app: EmulatorApp, log_level: str) -> uvicorn.Server:
     return uvicorn.Server(config)
 
 
+def open_state(app: EmulatorApp) -> None:
+    """Open the database before serving, so a bad ``--db`` (a directory, not SQLite, not writable)
+    stops the server at start instead of failing every request with a 500."""
+    try:
+        app.emulator.store.open()
+    except (sqlite3.Error, OSError) as exc:
+        raise ConfigError(f"cannot open the state database {app.emulator.config.db_path}: {exc}") from exc
+
+
 def serve(
     config: EmulatorConfig,
     *,
@@ -72,13 +82,16 @@ def serve(
     on_ready: Callable[[str], None] | None = None,
 ) -> None:
     """Serve in the foreground until interrupted; ``on_ready`` gets the base URL once bound."""
+    app = create_app(config)
+    open_state(app)
     sock = bind(host, port, allow_remote=allow_remote)
     try:
         if on_ready is not None:
             on_ready(base_url(sock))
-        _server(create_app(config), log_level).run(sockets=[sock])
+        _server(app, log_level).run(sockets=[sock])
     finally:
         sock.close()
+        app.emulator.close()
 
 
 class EmulatorServer:

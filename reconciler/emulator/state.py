@@ -36,7 +36,7 @@ class Emulator:
         self.clock = config.clock
         self.store = Store(config.db_path)
         self.faults = FaultInjector(config.faults, config.seed)
-        self.log = RequestLog(config.request_log_limit)
+        self.log = RequestLog(config.request_log_limit, config.request_log_body_bytes)
         self.settings = Settings(
             config.role, config.username, config.run_seconds, config.pending_seconds, config.failure_rate
         )

@@ -310,6 +310,11 @@ class Store:
             self._conn = conn
         return self._conn
 
+    def open(self) -> None:
+        """Open the database now (it is otherwise opened by the first request); raises sqlite3.Error."""
+        with self._lock:
+            self._connection()
+
     def close(self) -> None:
         with self._lock:
             if self._conn is not None:
