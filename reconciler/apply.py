@@ -31,7 +31,7 @@ from reconciler.plan.planner import prune_refusal, same_run, with_claim
 
 logger = logging.getLogger(__name__)
 
-Outcome = Literal["done", "failed", "already running", "skipped", "unchanged"]
+Outcome = Literal["done", "failed", "already running", "skipped", "unchanged", "interrupted", "not started"]
 
 
 class WorkflowApi(Protocol):
@@ -81,10 +81,33 @@ class WaitPolicy:
 
 class _ItemFailedError(ReconcilerError):
     pass
+    @property
+    def interrupted(self) -> bool:
+        return any(item.outcome in ("interrupted", "not started") for item in self.items)
+
 
 
 @dataclass(frozen=True)
 class ApplyGuard:
+class ApplyProgress(Protocol):
+    """What an apply reports as it goes, for a progress display (reconciler/commands/_progress.py).
+
+    Called from the event loop: an implementation must return quickly and never raise.
+    """
+
+    def begin(self, total: int) -> None:
+        """The apply starts ``total`` items (no-ops included)."""
+
+    def started(self, address: str) -> None:
+        """An item's first write is about to be sent."""
+
+    def finished(self, result: ItemResult) -> None:
+        """An item has its result (done, failed, skipped, unchanged, already running, ...)."""
+
+    def end(self) -> None:
+        """Every item has its result, or the apply was interrupted; clear any live display."""
+
+
     """What the applier checks by itself before each write, whatever plan it was handed.
 
     Built from the live workflows this apply read, not from the plan: a plan (a saved file above

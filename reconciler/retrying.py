@@ -18,10 +18,16 @@ the server's ``Retry-After`` (seconds or an HTTP date) when it sent one, capped.
 (6 attempts, base 1 s) are the Atlan SDK's; unlike the SDK we never retry 403 or 302, and creates,
 submits and conditional updates are never retried blindly (settle.py).
 ``RetryPolicy.no_wait()`` keeps the attempts and makes every wait zero.
+
+Both clients also log every request at INFO (``reconciler -v``) through ``log_request``: one
+line with the method, the path without its query string, the status or the kind of failure, the
+milliseconds and the attempt number. Never a body, a header or a query value: those may hold
+secrets or contributor data, and the line is meant to be safe to paste into an issue.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
@@ -29,6 +35,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Protocol, TypeVar
 
+import httpx
 import stamina
 import stamina.instrumentation
 
@@ -108,6 +115,47 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     if when.tzinfo is None:  # "-0000" dates parse naive; they are UTC all the same
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - now).total_seconds())
+
+
+def failure_kind(exc: BaseException) -> str:
+    """What went wrong with a request that got no answer, in a word or two, without the
+    exception's text (which may quote the URL and its query)."""
+    if isinstance(exc, httpx.TimeoutException):
+        return "timeout"
+    if isinstance(exc, httpx.NetworkError):
+        return "connection error"
+    if isinstance(exc, httpx.ProtocolError):
+        return "protocol error"
+    return type(exc).__name__
+
+
+def log_request(
+    logger: logging.Logger,
+    method: str,
+    path: str,
+    answer: int | BaseException,
+    seconds: float,
+    *,
+    attempt: int,
+    attempts: int,
+) -> None:
+    """One INFO line for one HTTP request: ``GET /path -> 200 in 12 ms (attempt 1 of 6)``.
+
+    ``answer`` is the status, or the exception that stood in for one; ``path`` may carry a query
+    string, which is left out.
+    """
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    outcome = str(answer) if isinstance(answer, int) else failure_kind(answer)
+    logger.info(
+        "%s %s -> %s in %d ms (attempt %d of %d)",
+        method,
+        path.partition("?")[0],
+        outcome,
+        round(seconds * 1000),
+        attempt,
+        attempts,
+    )
 
 
 class Again(Exception):

@@ -59,7 +59,7 @@ async def post_once(
 
     async def attempt(number: int) -> T:
         nonlocal lost
-        result = await transport.attempt("POST", path, content, request_id)
+        result = await transport.attempt("POST", path, content, request_id, number)
         if isinstance(result, httpx.Response):
             return parse(transport.decode(result, "POST", path))
         error = transport.error(result, number)

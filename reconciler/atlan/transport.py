@@ -8,8 +8,10 @@ mappings themselves are wire.py's).
 Retries: 429, 500, 502, 503, 504, timeouts and broken connections are retried with full-jitter
 exponential backoff, honouring ``Retry-After``; each retry logs one line
 ``"<METHOD> <path> attempt #n/N failed: <why>; will retry in X s"`` on ``reconciler.atlan``
-(tests/atlan/test_retries.py). ``call`` is for requests that are safe to repeat; writes that are
-not go through settle.py, which uses ``attempt``, ``wait`` and ``again`` below.
+(tests/atlan/test_retries.py). At INFO (``reconciler -v``) every attempt logs one line of its
+own (``reconciler.retrying.log_request``; tests/test_request_log.py). ``call`` is for requests
+that are safe to repeat; writes that are not go through settle.py, which uses ``attempt``,
+``wait`` and ``again`` below.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import pydantic
 from reconciler.atlan import wire
 from reconciler.atlan.ratelimit import RateLimit, TokenBucket
 from reconciler.errors import ApiError, SettingsError
-from reconciler.retrying import Again, RetryPolicy, parse_retry_after, retry_async
+from reconciler.retrying import Again, RetryPolicy, log_request, parse_retry_after, retry_async
 
 logger = logging.getLogger("reconciler.atlan")
 
@@ -131,6 +133,7 @@ class Transport:
         self.retry = retry
         self.sleep = sleep
         self.now = now
+        self._clock = clock
         self._uniform = uniform
         self._bucket = None if rate_limit is None else TokenBucket(rate_limit, clock=clock, sleep=sleep)
         self._http = httpx.AsyncClient(
@@ -165,7 +168,7 @@ class Transport:
         request_id = wire.request_id()
 
         async def attempt(number: int) -> Any:
-            result = await self.attempt(method, path, content, request_id)
+            result = await self.attempt(method, path, content, request_id, number)
             if isinstance(result, httpx.Response):
                 return self.decode(result, method, path)
             error = self.error(result, number)
@@ -178,16 +181,18 @@ class Transport:
     # -- the pieces of a retry loop ------------------------------------------------------------------
 
     async def attempt(
-        self, method: str, path: str, content: bytes | None, request_id: str
+        self, method: str, path: str, content: bytes | None, request_id: str, number: int = 1
     ) -> httpx.Response | Failure:
-        """Send once; a 2xx answer, or what went wrong."""
+        """Send once (attempt ``number``, for the log line); a 2xx answer, or what went wrong."""
         if self._bucket is not None:
             await self._bucket.acquire()
+        began = self._clock()  # after the rate limit's wait: the line says how long the server took
         try:
             response = await self._http.request(
                 method, wire.PREFIX + path, content=content, headers={"x-atlan-request-id": request_id}
             )
         except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, httpx.CookieConflict) as exc:
+            self._log(method, path, exc, began, number)
             if not isinstance(exc, httpx.HTTPError):
                 raise ApiError(f"{method} /{wire.PREFIX}{path}: {type(exc).__name__}") from exc
             return Failure(
@@ -199,6 +204,7 @@ class Transport:
                 maybe_applied=wire.request_was_sent(exc),
                 retry_after=None,
             )
+        self._log(method, path, response.status_code, began, number)
         if response.is_success:
             return response
         status = response.status_code
@@ -211,6 +217,10 @@ class Transport:
             maybe_applied=status >= 500,
             retry_after=parse_retry_after(response.headers.get("retry-after"), self.now()),
         )
+
+    def _log(self, method: str, path: str, answer: int | BaseException, began: float, number: int) -> None:
+        where, seconds = f"/{wire.PREFIX}{path}", self._clock() - began
+        log_request(logger, method, where, answer, seconds, attempt=number, attempts=self.retry.attempts)
 
     def error(self, failure: Failure, attempts: int) -> ApiError:
         """The ApiError for a failure, after ``attempts`` attempts."""

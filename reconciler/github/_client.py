@@ -8,7 +8,8 @@ appears in a message; it is also registered with the secret scrubber.
 
 Reads and edits (GET, PATCH) are retried on 502/503/504 and connection errors, waiting
 ``backoff * 2**(n - 1)`` seconds before retry n; creates are not. The loop is the one the Atlan
-client uses (reconciler/atlan/retry.py, on stamina); tests/github/test_errors.py pins it.
+client uses (reconciler/retrying.py, on stamina); tests/github/test_errors.py pins it. Every
+attempt logs one INFO line (``reconciler -v``): method, path, status, milliseconds, attempt.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import httpx
 from reconciler.errors import GitHubError
 from reconciler.github._context import GitHubContext
 from reconciler.redaction import SECRETS
-from reconciler.retrying import Again, backoff, retry_sync
+from reconciler.retrying import Again, backoff, log_request, retry_sync
 
 logger = logging.getLogger("reconciler.github")
 
@@ -118,6 +119,7 @@ class GitHubClient:
         backoff: float = 1.0,
         sleep: Callable[[float], None] = time.sleep,
         per_page: int = PER_PAGE,
+        clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.owner, self.repo = context.require_repository()
         token = context.require_token()
@@ -126,6 +128,7 @@ class GitHubClient:
         self._origin = httpx.URL(context.api_url + "/")
         self._token = token
         self._retries, self._backoff, self._sleep, self._per_page = retries, backoff, sleep, per_page
+        self._clock = clock
         self._http = httpx.Client(
             base_url=context.api_url + "/",
             transport=transport,
@@ -271,12 +274,15 @@ class GitHubClient:
         shown = f"{method} {self._shown(url)}"
 
         def attempt(number: int) -> httpx.Response:
+            began = self._clock()
             try:
                 response = self._http.request(method, url, params=params, json=body, headers=headers)
             except httpx.RequestError as exc:
+                self._log(method, url, exc, began, number, attempts)
                 why = _scrub(str(exc) or type(exc).__name__, self._token)
                 error = GitHubError(f"cannot reach GitHub at {self.api_url} ({shown}): {why}")
                 raise self._again(error, exc, shown, number, attempts, type(exc).__name__) from exc
+            self._log(method, url, response.status_code, began, number, attempts)
             if response.is_success:
                 return response
             error = _error(response, method, permission, self._token)
@@ -285,6 +291,12 @@ class GitHubClient:
             raise error
 
         return retry_sync(attempts, attempt, sleep=self._sleep)
+
+    def _log(
+        self, method: str, url: str, answer: int | BaseException, began: float, number: int, attempts: int
+    ) -> None:
+        path = self._http.base_url.join(url).path  # a Link header's next page: its query left out
+        log_request(logger, method, path, answer, self._clock() - began, attempt=number, attempts=attempts)
 
     def _shown(self, url: str) -> str:
         return str(self._http.base_url.join(url).copy_with(query=None))

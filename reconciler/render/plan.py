@@ -23,7 +23,7 @@ from reconciler.plan.model import (
 )
 from reconciler.render.escape import html_code, html_text, md_code, md_fence, md_text, terminal_text
 from reconciler.render.formats import OutputFormat, in_format
-from reconciler.render.terminal import paint, paint_mark, paint_mark_line
+from reconciler.render.terminal import marked, paint, paint_mark, paint_mark_line, table_lines
 
 SYMBOLS = {
     Action.CREATE: "+",
@@ -129,7 +129,8 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
             lines.append("      " + paint_mark_line(line, color))
         lines.append("")
     if unchanged and len(plan.items) <= LIST_UNCHANGED_UP_TO:
-        lines += [f"  {paint_mark('=', color)} {_names(item)}" for item in unchanged]
+        rows = [(marked("=", terminal_text(i.address)), f"({terminal_text(i.workflow)})") for i in unchanged]
+        lines += table_lines(rows, color=color)
         lines.append("")
     elif unchanged:
         lines += [f"  {len(unchanged)} workflows unchanged.", ""]

@@ -1,46 +1,60 @@
 """Render the results of an apply: a per-item table and a closing line. Pure: str out.
 
-Addresses, details and run phases are shown through ``reconciler.render.escape``.
+Addresses, details and run phases are shown through ``reconciler.render.escape``; the text
+table is laid out by rich (``reconciler.render.terminal.table_lines``).
 """
 
 from __future__ import annotations
 
-from reconciler.apply import ApplyResult, ItemResult
+from reconciler.apply import ApplyResult, ItemResult, Outcome
 from reconciler.render.escape import md_code, md_text, terminal_text
-from reconciler.render.terminal import paint_mark
+from reconciler.render.terminal import Cell, marked, table_lines
 
-_MARKS = {"done": "✓", "failed": "✗", "already running": "↻", "skipped": "·", "unchanged": "="}
+_MARKS: dict[Outcome, str] = {
+    "done": "✓",
+    "failed": "✗",
+    "already running": "↻",
+    "skipped": "·",
+    "unchanged": "=",
+    "interrupted": "!",
+    "not started": "○",
+}
+_SETTLED: tuple[Outcome, ...] = ("done", "failed", "already running", "skipped")
+_CUT_SHORT: tuple[Outcome, ...] = ("interrupted", "not started")
 
 
-def _line(item: ItemResult, width: int, color: bool) -> str:
-    mark = paint_mark(_MARKS[item.outcome], color)
-    actions = ",".join(a.value for a in item.actions)
-    detail = f"  {terminal_text(item.detail)}" if item.detail else ""
+def _row(item: ItemResult) -> tuple[Cell, ...]:
     phase = f" (run {terminal_text(item.run_phase)})" if item.run_phase else ""
-    return f"  {mark} {terminal_text(item.address):<{width}}  {actions:<14} {item.outcome}{phase}{detail}"
+    return (
+        marked(_MARKS[item.outcome], terminal_text(item.address)),
+        ",".join(a.value for a in item.actions),
+        f"{item.outcome}{phase}",
+        terminal_text(item.detail),
+    )
+
+
+def closing_line(result: ApplyResult, *, unchanged: bool = True) -> str:
+    """``Apply: 2 done, 1 failed, ...`` (``unchanged`` counts the no-ops too); after an apply that
+    was stopped, ``Apply interrupted: 3 done, 1 interrupted, 6 not started.`` with only the
+    other outcomes that occurred."""
+    counted = (*_SETTLED, "unchanged") if unchanged else _SETTLED
+    if not any(result.count(outcome) for outcome in _CUT_SHORT):
+        return "Apply: " + ", ".join(f"{result.count(o)} {o}" for o in counted) + "."
+    occurred = [o for o in counted if o == "done" or result.count(o)]
+    counts = ", ".join(f"{result.count(o)} {o}" for o in (*occurred, *_CUT_SHORT))
+    return f"Apply interrupted: {counts}."
 
 
 def render_results_text(result: ApplyResult, *, color: bool = False) -> str:
     shown = [item for item in result.items if item.outcome != "unchanged"]
-    width = max((len(terminal_text(item.address)) for item in shown), default=0)
-    lines = ["Apply results:", *(_line(item, width, color) for item in shown)] if shown else []
-    lines.append(
-        f"Apply: {result.count('done')} done, {result.count('failed')} failed, "
-        f"{result.count('already running')} already running, {result.count('skipped')} skipped, "
-        f"{result.count('unchanged')} unchanged."
-    )
+    lines = ["Apply results:", *table_lines([_row(item) for item in shown], color=color)] if shown else []
+    lines.append(closing_line(result))
     return "\n".join(lines) + "\n"
 
 
 def render_results_markdown(result: ApplyResult) -> str:
     """The apply results as a markdown table, for the Actions job summary."""
-    lines = [
-        "### reconciler apply",
-        "",
-        f"**Apply: {result.count('done')} done, {result.count('failed')} failed, "
-        f"{result.count('already running')} already running, {result.count('skipped')} skipped.**",
-        "",
-    ]
+    lines = ["### reconciler apply", "", f"**{closing_line(result, unchanged=False)}**", ""]
     shown = [item for item in result.items if item.outcome != "unchanged"]
     if shown:
         lines += ["| | workflow | actions | outcome | detail |", "|---|---|---|---|---|"]
