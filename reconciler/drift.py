@@ -1,27 +1,53 @@
-"""Drift: where the tenant has moved away from git, and which workflows are unhealthy. Pure.
+"""Drift: where the tenant and git differ, and which workflows are unhealthy. Pure.
 
 Derived from the plan of the same inputs (so drift and plan can never disagree about what
-differs), plus the newest run of each live workflow for health. ``drift_ignore`` pointers (per
+differs), plus the newest run of each live workflow for health. Each field that differs is
+compared with what apply last wrote there (``reconciler.dev/applied``, and the salted env digest
+for values from the environment): the tenant still holding it means git moved on and the change
+is not applied yet; anything else was edited outside git. A workflow without that record (applied
+by an older version) cannot tell the two apart, and says so. ``drift_ignore`` pointers (per
 manifest, and global) silence known drift; ``ignore`` pointers already removed those fields from
 the plan itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from reconciler.desired import DesiredWorkflow
-from reconciler.live import ERROR, FAILED, LiveRun
+from reconciler.live import ERROR, FAILED, LiveRun, LiveWorkflow
 from reconciler.manifest.models import parse_pointer
-from reconciler.packages.compiler import SCHEDULE_ANNOTATION, TIMEZONE_ANNOTATION, env_pointer
-from reconciler.plan.digests import env_value_matches
-from reconciler.plan.model import ABSENT, Action, FieldChange, Plan, PlannedWorkflow
-from reconciler.plan.normalise import ENV_DIGEST_ANNOTATION, lookup, under
+from reconciler.packages.compiler import (
+    SCHEDULE_ANNOTATION,
+    TIMEZONE_ANNOTATION,
+    env_pointer,
+    recorded_env_fields,
+)
+from reconciler.plan.digests import AppliedRecord, env_value_matches
+from reconciler.plan.model import ABSENT, Action, FieldChange, Plan, PlannedWorkflow, ReasonCode
+from reconciler.plan.normalise import (
+    APPLIED_ANNOTATION,
+    ENV_DIGEST_ANNOTATION,
+    lookup,
+    under,
+    view_fields,
+    workflow_view,
+)
 from reconciler.plan.planner import diff_views, masked_view
 
-FindingKind = Literal["modified", "schedule", "credentials", "missing", "orphaned", "adoption", "unhealthy"]
+FindingKind = Literal[
+    "modified",
+    "schedule",
+    "unapplied",
+    "pending",
+    "credentials",
+    "missing",
+    "orphaned",
+    "adoption",
+    "unhealthy",
+]
 UNHEALTHY_PHASES = frozenset({FAILED, ERROR})
 _SCHEDULE_PATHS = (("annotations", SCHEDULE_ANNOTATION), ("annotations", TIMEZONE_ANNOTATION))
 
@@ -46,7 +72,13 @@ class DriftReport:
 
     @property
     def drifted(self) -> bool:
+        """True when the tenant and git differ, for whatever reason (not applied yet included)."""
         return any(f.kind != "unhealthy" for f in self.findings)
+
+    @property
+    def unapplied(self) -> bool:
+        """True when some change in git (or a run it asked for) is known not to be applied yet."""
+        return any(f.kind in _NOT_APPLIED for f in self.findings)
 
     @property
     def unhealthy(self) -> bool:
@@ -57,12 +89,97 @@ class DriftReport:
         return not self.findings
 
     def summary_line(self) -> str:
-        drifted = len({f.address for f in self.findings if f.kind != "unhealthy"})
+        """Workflows changed outside git (or possibly), not applied yet, unhealthy; one may be in two."""
+        drifted = len({f.address for f in self.findings if f.kind not in ("unhealthy", *_NOT_APPLIED)})
+        unapplied = len({f.address for f in self.findings if f.kind in _NOT_APPLIED})
         unhealthy = sum(1 for f in self.findings if f.kind == "unhealthy")
-        return f"Drift: {drifted} drifted, {unhealthy} unhealthy, {self.checked} checked."
+        behind = f"{unapplied} not applied yet, " if unapplied else ""
+        return f"Drift: {drifted} drifted, {behind}{unhealthy} unhealthy, {self.checked} checked."
 
 
 _UNKNOWN: Any = object()
+_NOT_APPLIED = ("unapplied", "pending")
+
+# Per kind of field finding and whether the tenant still holds what apply wrote (None: no record
+# to tell), its message; ``{}`` is the list of fields.
+_FIELD_FINDINGS: tuple[tuple[FindingKind, bool | None, str], ...] = (
+    ("modified", False, "edited outside git: {}"),
+    ("modified", None, "differs from git (edited outside git or not applied yet): {}"),
+    ("schedule", False, "schedule changed outside git"),
+    ("schedule", None, "schedule differs from git (changed outside git or not applied yet)"),
+    ("unapplied", True, "not applied yet (run apply): {}"),
+)
+
+
+class _LastApply:
+    """Whether a live workflow still holds, field by field, what apply last wrote to it."""
+
+    def __init__(self, live: LiveWorkflow | None) -> None:
+        annotations = live.annotations if live is not None else {}
+        self.record = AppliedRecord.parse(annotations.get(APPLIED_ANNOTATION))
+        self.view = workflow_view(live.raw.get("metadata") or {}, live.spec) if live is not None else {}
+        # Apply recorded values from the environment as their manifest text (see the planner's
+        # ``_applied``), and each value itself in the salted env digest.
+        self.from_env = recorded_env_fields(annotations)
+        self.env_digest = annotations.get(ENV_DIGEST_ANNOTATION)
+        self.fields = dict(view_fields(masked_view(self.view, self.from_env)))
+
+    def holds(self, field: tuple[str, ...]) -> bool | None:
+        """True: the tenant has at ``field`` what apply wrote; False: it differs; None: no record."""
+        same = None if self.record is None else self.record.holds(field, self.fields)
+        if not same:
+            return same  # differs, or cannot tell
+        return all(
+            env_value_matches(self.env_digest, env_pointer(path), lookup(self.view, path))
+            for path in self.from_env
+            if under(path, [field])
+        )
+
+
+_GONE: Any = object()
+
+
+def _by_field(changes: Iterable[FieldChange]) -> Iterator[FieldChange]:
+    """``changes`` with each one of a whole part (too little in common to diff key by key) split
+    into one per field, so that each field can be told apart."""
+    for change in changes:
+        if len(change.path) != 1 or not (isinstance(change.old, dict) or isinstance(change.new, dict)):
+            yield change
+            continue
+        old, new = _part(change.old), _part(change.new)
+        for key in sorted(old.keys() | new.keys()):
+            was, now = old.get(key, _GONE), new.get(key, _GONE)
+            if was != now or type(was) is not type(now):
+                op: Literal["add", "remove", "change"] = (
+                    "add" if was is _GONE else "remove" if now is _GONE else "change"
+                )
+                yield FieldChange(op, (*change.path, key), _part_value(was), _part_value(now))
+
+
+def _part(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _part_value(value: Any) -> Any:
+    return None if value is _GONE else value
+
+
+def _field_findings(
+    item: PlannedWorkflow, changes: Sequence[FieldChange], last_apply: _LastApply
+) -> Iterator[Finding]:
+    """The item's differing fields as findings: edited outside git, not applied yet, or unknown."""
+    held = [(c, last_apply.holds(tuple(c.path[:2]))) for c in changes]
+    for kind, holds, message in _FIELD_FINDINGS:
+        # What is not applied yet is one finding, schedule or not; the rest is split in two.
+        found = tuple(
+            c
+            for c, same in held
+            if same is holds
+            and (kind == "unapplied" or (tuple(c.path[:2]) in _SCHEDULE_PATHS) == (kind == "schedule"))
+        )
+        if found:
+            fields = ", ".join(sorted({c.dotted for c in found}))
+            yield Finding(item.address, item.workflow, kind, message.format(fields), found)
 
 
 def _credential_edited(
@@ -109,12 +226,15 @@ def detect_drift(
     latest_runs: Mapping[str, Sequence[LiveRun]],
     *,
     credentials: Mapping[str, Mapping[str, Any] | None] | None = None,
+    live: Mapping[str, LiveWorkflow] | None = None,
     global_ignore: Sequence[str] = (),
 ) -> DriftReport:
     """Findings for ``plan`` (made without --prune); ``latest_runs`` maps workflow -> runs, newest first.
 
     ``credentials`` maps a workflow to its credential's metadata as the tenant shows it (None:
     the credential is gone); it is compared with what apply last wrote (``reconciler.dev/credential``).
+    ``live`` maps a workflow to the live workflow the plan was made from: the records apply left on
+    it tell a change not applied yet from an edit outside git (without it, drift cannot tell).
     """
     ignores = {
         f"{d.kind}.{d.name}": [parse_pointer(p) for p in (*d.drift_ignore, *global_ignore)] for d in desired
@@ -128,18 +248,14 @@ def detect_drift(
             continue
         if item.has(Action.ADOPT):
             findings.append(Finding(item.address, item.workflow, "adoption", "not adopted yet (run apply)"))
-        changes = [c for c in item.changes if not under(c.path, ignored)]
-        schedule = tuple(c for c in changes if tuple(c.path[:2]) in _SCHEDULE_PATHS)
-        modified = tuple(c for c in changes if c not in schedule)
-        if modified:
-            fields = ", ".join(sorted({c.dotted for c in modified}))
-            findings.append(
-                Finding(item.address, item.workflow, "modified", f"edited outside git: {fields}", modified)
+        if any(reason.code is ReasonCode.CLAIMED_RUN_NOT_STARTED for reason in item.reasons):
+            message = (
+                "a requested run was never started: the apply that claimed it was interrupted (run apply)"
             )
-        if schedule:
-            findings.append(
-                Finding(item.address, item.workflow, "schedule", "schedule changed outside git", schedule)
-            )
+            findings.append(Finding(item.address, item.workflow, "pending", message))
+        changes = [c for c in _by_field(item.changes) if not under(c.path, ignored)]
+        if changes:
+            findings += _field_findings(item, changes, _LastApply((live or {}).get(item.workflow)))
         tenant_side = _credential_edited(item, (credentials or {}).get(item.workflow, _UNKNOWN))
         if tenant_side is not None and not under(("credentials",), ignored):
             message, edits = tenant_side

@@ -46,11 +46,21 @@ PARAMETER = FieldChange("change", ("parameters", "assets_batch_size"), 500, 20)
         (item(Action.CREATE), [("missing", "not on the tenant")]),
         (item(Action.ADOPT), [("adoption", "not adopted yet (run apply)")]),
         (item(Action.RERUN), []),  # a pending rerun is not drift
+        # Without the live workflow (or its record of what apply wrote) drift cannot tell
+        # an edit outside git from a change not applied yet: tests/test_drift_record.py.
         (
             item(Action.UPDATE, changes=(PARAMETER,)),
-            [("modified", "edited outside git: parameters.assets_batch_size")],
+            [
+                (
+                    "modified",
+                    "differs from git (edited outside git or not applied yet): parameters.assets_batch_size",
+                )
+            ],
         ),
-        (item(Action.UPDATE, changes=(SCHEDULE,)), [("schedule", "schedule changed outside git")]),
+        (
+            item(Action.UPDATE, changes=(SCHEDULE,)),
+            [("schedule", "schedule differs from git (changed outside git or not applied yet)")],
+        ),
         (
             item(Action.UPDATE, credentials_changed=True),
             [

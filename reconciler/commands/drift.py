@@ -1,4 +1,5 @@
-"""``reconciler drift PATH...``: read-only; report what changed outside git and failed runs."""
+"""``reconciler drift PATH...``: read-only; report what changed outside git, what is not applied
+yet, and failed runs."""
 
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ async def detect(
         ours = [w for w in live if w.labels.get(INSTANCE_LABEL) == settings.instance]
         runs = await client.runs_for([w.name for w in ours]) if ours else {}
         shown = await _credentials(client, ours, settings.parallelism) if credentials else {}
-    return detect_drift(result, desired, runs, credentials=shown, global_ignore=ignore)
+    by_name = {w.name: w for w in live}  # their records of what apply wrote
+    return detect_drift(result, desired, runs, credentials=shown, live=by_name, global_ignore=ignore)
 
 
 async def _credentials(
@@ -88,7 +90,8 @@ def drift_command(
     settings: Settings,
     environ: Mapping[str, str],
 ) -> int:
-    """Exit 3 when anything drifted or is unhealthy, 0 when clean (1 on errors, by the boundary)."""
+    """Exit 3 when anything drifted (not applied yet included: the tenant is not what git says)
+    or is unhealthy, 0 when clean (1 on errors, by the boundary)."""
     context = GitHubContext.from_environ(environ) if github_issue else None
     pointers = global_ignores(ignore, settings)
     report = asyncio.run(detect(settings, paths, environ, pointers, credentials=check_credentials))

@@ -57,6 +57,7 @@ class ReasonCode(StrEnum):
     RUN_TOKEN_REMOVED = "run-token-removed"  # noqa: S105  data: (old,)
     RUN_TOKEN_CHANGED = "run-token-changed"  # noqa: S105  data: (old, new)
     MANIFEST_GONE = "manifest-gone"
+    CLAIMED_RUN_NOT_STARTED = "claimed-run-not-started"
 
 
 @dataclass(frozen=True, slots=True)

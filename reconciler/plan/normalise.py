@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -27,8 +27,9 @@ from reconciler.plan.model import ABSENT
 CREDENTIAL_DIGEST_ANNOTATION = "reconciler.dev/credential-digest"
 ENV_DIGEST_ANNOTATION = "reconciler.dev/env-digest"  # salted digests of the values from ${env:...}
 LAST_RUN_ANNOTATION = "reconciler.dev/last-run"
+APPLIED_ANNOTATION = "reconciler.dev/applied"  # short digests of each field apply wrote (digests.py)
 BOOKKEEPING_ANNOTATIONS = frozenset(
-    {CREDENTIAL_DIGEST_ANNOTATION, ENV_DIGEST_ANNOTATION, LAST_RUN_ANNOTATION}
+    {CREDENTIAL_DIGEST_ANNOTATION, ENV_DIGEST_ANNOTATION, LAST_RUN_ANNOTATION, APPLIED_ANNOTATION}
 )
 # Prefixes that Argo and Kubernetes write on their own.
 SERVER_OWNED_PREFIXES = ("workflows.argoproj.io/", "kubectl.kubernetes.io/")
@@ -132,6 +133,17 @@ def _without_empty(value: Any) -> Any:
                 return items
         return value
     return value
+
+
+def view_fields(view: Mapping[str, Any]) -> Iterator[tuple[tuple[str, ...], Any]]:
+    """Each field of a view with its value: a part and one key (``("parameters", "x")``), or a
+    part that is not a map. The unit apply records (APPLIED_ANNOTATION) and drift reports on."""
+    for part, content in view.items():
+        if isinstance(content, Mapping):
+            for key, value in content.items():
+                yield (part, key), value
+        else:
+            yield (part,), content
 
 
 # -- `ignore`: fields left to the tenant ------------------------------------------------------

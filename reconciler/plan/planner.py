@@ -24,6 +24,7 @@ from reconciler.packages.compiler import CompiledWorkflow, env_pointer, recorded
 from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL, PROTECT_ANNOTATION
 from reconciler.packages.spec import JSON_SCALARS, cloud_source
 from reconciler.plan.digests import (
+    applied_record,
     credential_digest,
     credential_matches,
     env_digest,
@@ -47,11 +48,13 @@ from reconciler.plan.model import (
 from reconciler.plan.normalise import (
     CREDENTIAL_DIGEST_ANNOTATION,
     ENV_DIGEST_ANNOTATION,
+    APPLIED_ANNOTATION,
     LAST_RUN_ANNOTATION,
     KeptLive,
     lookup,
     workflow_view,
 )
+    view_fields,
 
 _MISSING = object()
 _NOTHING_KEPT = KeptLive()
@@ -223,7 +226,7 @@ def _plan_one(
     item: DesiredWorkflow, live: LiveWorkflow | None, *, instance: str, salt: Callable[[], str]
 ) -> PlannedWorkflow:
     body = item.compiled.body
-    after = workflow_view(body["metadata"], body["spec"])
+    after = written = workflow_view(body["metadata"], body["spec"])
     credential = body["payload"][0]["body"] if body["payload"] else None
     record = run_record(body["spec"], item.run_token)
     policy = item.run_policy
@@ -270,6 +273,7 @@ def _plan_one(
         raise PlanningError(
             f"workflow {live.name} already exists and is not managed by reconciler; "
             f"add `adopt: {live.name}` to manifest {item.name!r} to take it over"
+        annotations[APPLIED_ANNOTATION] = _applied(written, env_fields, _NOTHING_KEPT)
         )
 
     before = workflow_view(live.raw.get("metadata") or {}, live.spec)
@@ -373,6 +377,9 @@ def _plan_one(
         steps=tuple(steps),
         reasons=tuple(reasons),
         changes=tuple(changes),
+    if any(isinstance(step, Update) for step in steps):
+        # An Update writes the whole compiled request: record it, for drift to compare with.
+        annotations[APPLIED_ANNOTATION] = _applied(written, env_fields, kept)
         masked=tuple(sorted(old_texts)),
         before=before,
         resource_version=live.resource_version,
@@ -410,6 +417,13 @@ def env_values_in(view: Mapping[str, Any], env_fields: Iterable[tuple[str, ...]]
     """JSON pointer -> the value at each ``${env:NAME}`` field of a desired view: what the
     ENV_DIGEST_ANNOTATION is a digest of."""
     return {env_pointer(path): lookup(view, path) for path in env_fields}
+
+
+def _applied(view: dict[str, Any], env_fields: Mapping[tuple[str, ...], str], kept: KeptLive) -> str:
+    """APPLIED_ANNOTATION for the compiled ``view``: its fields with the values from the environment
+    masked, less those the manifest's ``ignore`` leaves to the tenant (apply does not write them)."""
+    fields = view_fields(masked_view(view, env_fields))
+    return applied_record(((p, v) for p, v in fields if not kept.covers(p)) if kept.fields else fields)
 
 
 def values_from_environment(compiled: CompiledWorkflow) -> dict[str, Any]:

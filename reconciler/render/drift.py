@@ -19,12 +19,20 @@ MARKDOWN_MARKER = "<!-- reconciler:drift -->"
 _MARKS = {
     "modified": "~",
     "schedule": "~",
+    "unapplied": "~",  # what the next apply does to it, as the plan marks an update
+    "pending": "↻",  # a rerun, as the plan marks it
     "credentials": "~",
     "missing": "+",
     "orphaned": "-",
     "adoption": "<=",
     "unhealthy": "!",
 }
+# In the drift issue, where a reader decides what to do: apply, or find who edited the tenant.
+_UNAPPLIED_NOTE = (
+    "`unapplied`: changed in git since the last apply, which the tenant still matches; the next "
+    "apply writes it. `modified`, `schedule`: changed on the tenant since the last apply, unless "
+    "the finding says drift cannot tell."
+)
 
 
 def render_drift_text(report: DriftReport, *, color: bool = False) -> str:
@@ -51,6 +59,8 @@ def render_drift_markdown(report: DriftReport, *, limit: int = 65_000) -> str:
     if report.clean:
         head.append("No drift: the tenant matches git and every last run is healthy.")
         return "\n".join(head) + "\n"
+    if report.unapplied:
+        head += [_UNAPPLIED_NOTE, ""]
     rows = ["| | workflow | kind | finding |", "|---|---|---|---|"]
     rows += [
         f"| `{_MARKS[f.kind]}` | {md_code(f.address, cell=True)} | {f.kind} | {md_text(f.message)} |"
@@ -70,6 +80,7 @@ def drift_as_dict(report: DriftReport) -> dict[str, Any]:
         "format_version": FORMAT_VERSION,
         "instance": report.instance,
         "drifted": report.drifted,
+        "unapplied": report.unapplied,
         "unhealthy": report.unhealthy,
         "checked": report.checked,
         "findings": [

@@ -100,6 +100,7 @@ _WORDS = {
     ReasonCode.RUN_RECORD_UNREADABLE: "run record unreadable",
     ReasonCode.SPEC_CHANGED_SINCE_RUN: "spec changed since the last run",
     ReasonCode.MANIFEST_GONE: "its manifest is gone (--prune)",
+    ReasonCode.CLAIMED_RUN_NOT_STARTED: "an apply asked for this run and was stopped before it started",
 }
 
 
