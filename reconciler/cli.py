@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, TextIO
 import typer
 
 if TYPE_CHECKING:
+    from reconciler.plan.model import PruneOptions
     from reconciler.settings import Settings
 
 from reconciler import collector, console
@@ -48,7 +49,11 @@ Prune = Annotated[
     typer.Option("--prune", help="Archive managed workflows whose manifest is gone (not protected ones)."),
 ]
 MaxPrune = Annotated[
-    str, typer.Option("--max-prune", help="Refuse to prune more than this share of the managed workflows.")
+    str,
+    typer.Option(
+        "--max-prune",
+        help="Refuse to prune more than this: a share of the managed workflows (20%) or a count (3).",
+    ),
 ]
 
 
@@ -59,16 +64,13 @@ def _settings() -> Settings:
     return load_settings()
 
 
-def _percent(text: str) -> float:
+def _prune(prune: bool, max_prune: str) -> PruneOptions:
+    from reconciler.plan.model import PruneLimit, PruneOptions
+
     try:
-        value = float(text.strip().removesuffix("%"))
-    except ValueError:
-        raise typer.BadParameter(
-            f"{text!r} is not a percentage such as 20%", param_hint="--max-prune"
-        ) from None
-    if not 0 <= value <= 100:
-        raise typer.BadParameter("must be between 0% and 100%", param_hint="--max-prune")
-    return value
+        return PruneOptions(prune, PruneLimit.parse(max_prune))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--max-prune") from None
 
 
 def _version(value: bool) -> None:
@@ -169,13 +171,12 @@ def plan(
 ) -> int:
     """Show what apply would do: create, update, rerun, adopt or archive."""
     from reconciler.commands.plan import plan_command
-    from reconciler.plan.model import PruneOptions
 
     return plan_command(
         paths,
         output=output,
         detailed_exitcode=detailed_exitcode,
-        prune=PruneOptions(prune, _percent(max_prune)),
+        prune=_prune(prune, max_prune),
         out=out,
         github_comment=github_comment,
         settings=_settings(),
@@ -217,12 +218,11 @@ def apply(
 ) -> int:
     """Create, update and rerun workflows so the tenant matches the manifests (or apply a saved plan)."""
     from reconciler.commands.apply import apply_command
-    from reconciler.plan.model import PruneOptions
 
     return apply_command(
         paths,
         auto_approve=auto_approve,
-        prune=PruneOptions(prune, _percent(max_prune)),
+        prune=_prune(prune, max_prune),
         parallelism=parallelism,
         wait=wait,
         timeout=timeout,

@@ -16,8 +16,9 @@ from reconciler.atlan import AtlanWorkflowClient
 from reconciler.desired import DesiredWorkflow, reading_desired
 from reconciler.live import LiveWorkflow
 from reconciler.plan.model import Plan, PruneOptions
+from reconciler.plan.normalise import LAST_RUN_ANNOTATION
 from reconciler.plan.planfile import resource_versions
-from reconciler.plan.planner import handed_over, plan
+from reconciler.plan.planner import claimed_after, confirmed, handed_over, plan
 from reconciler.settings import Settings
 from reconciler.target import connect
 
@@ -45,7 +46,8 @@ async def desired_and_live(
             listing.cancel()
             await asyncio.gather(listing, return_exceptions=True)
             raise
-        yield client, desired, await _with_adoption_targets(client, desired, await listing)
+        live = await _with_adoption_targets(client, desired, await listing)
+        yield client, desired, await _with_claims_settled(client, live)
 
 
 async def _with_adoption_targets(
@@ -55,6 +57,30 @@ async def _with_adoption_targets(
     missing = [name for d in desired if (name := d.adopt) and name not in known]
     if missing:
         live += (await client.get_workflows(missing)).values()
+    return live
+
+
+async def _with_claims_settled(client: AtlanWorkflowClient, live: list[LiveWorkflow]) -> list[LiveWorkflow]:
+    """``live``, with each pending rerun claim whose run did start shown as confirmed.
+
+    An apply writes its claim, submits, then confirms (reconciler/apply.py); one stopped in
+    between leaves the claim pending. A run newer than the one the claim saw means the submit
+    happened; otherwise the claim stays pending and the planner asks for the run again. Only
+    interrupted applies leave pending claims, so this is usually no request at all.
+    """
+    pending = {
+        index: after
+        for index, workflow in enumerate(live)
+        if (after := claimed_after(workflow.annotations.get(LAST_RUN_ANNOTATION))) is not None
+    }
+    newest = await asyncio.gather(*(client.newest_run(live[index].name) for index in pending))
+    for (index, after), run in zip(pending.items(), newest, strict=True):
+        if run is not None and run.name != after:
+            workflow = live[index]
+            record = confirmed(workflow.annotations[LAST_RUN_ANNOTATION], run.name)
+            live[index] = workflow.model_copy(
+                update={"annotations": {**workflow.annotations, LAST_RUN_ANNOTATION: record}}
+            )
     return live
 
 
@@ -72,7 +98,7 @@ def plan_state(
         handed_over(live),  # so each live workflow is freed once planned
         instance=settings.instance,
         prune=prune is not None and prune.prune,
-        max_prune_percent=20.0 if prune is None else prune.max_percent,
+        max_prune=(prune or PruneOptions()).limit,
     )
     return result, versions
 

@@ -83,6 +83,12 @@ class Settings(BaseSettings):
     timeout: float = Field(
         default=30.0, gt=0, validation_alias="RECONCILER_TIMEOUT", description="Seconds per HTTP request."
     )
+    interrupt_grace: float = Field(
+        default=10.0,
+        ge=0,
+        validation_alias="RECONCILER_INTERRUPT_GRACE",
+        description="Seconds an interrupted apply gives the items in flight to finish.",
+    )
     rate_limit: float = Field(
         default=20.0,
         gt=0,

@@ -22,7 +22,7 @@ from reconciler.live import ACTIVE_PHASES, LiveRun, LiveWorkflow
 from reconciler.packages.compiler import CREDENTIAL_PLACEHOLDER
 from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL
 from reconciler.packages.spec import cloud_source
-from reconciler.plan.model import Action, Plan, PlannedWorkflow
+from reconciler.plan.model import Action, Plan, PlannedWorkflow, PruneLimit
 from reconciler.plan.normalise import CREDENTIAL_DIGEST_ANNOTATION, LAST_RUN_ANNOTATION
 from reconciler.plan.planner import plan
 from reconciler.render.results import render_results_text
@@ -153,6 +153,11 @@ class FakeApi:
             self.on_submit(name)
         return run
 
+    async def newest_run(self, template: str) -> LiveRun | None:
+        self.calls.append(Call("newest_run", template))
+        self._check("newest_run", template)
+        return next(iter(self.runs.get(template, [])), None)
+
     async def archive(self, name: str) -> None:
         self.calls.append(Call("archive", name))
         self._check("archive", name)
@@ -202,7 +207,7 @@ async def _apply(p: Plan, desired: list[DesiredWorkflow], api: FakeApi, **option
             desired,
             instance=INSTANCE,
             prune=True,
-            max_prune_percent=100,
+            max_prune=PruneLimit(100, percent=True),
         ),
     )
     return await asyncio.wait_for(apply_plan(p, desired, api, **options), timeout=5)
@@ -228,10 +233,12 @@ def _token_bump(tmp_path: Path) -> tuple[list[DesiredWorkflow], list[LiveWorkflo
     return desired, live, _plan(desired, live)
 
 
-def claimed(written: str, record: str | None) -> bool:
-    """``written`` is ``record`` plus this apply's claim id (which tells two applies' claims apart)."""
+def claimed(written: str, record: str | None, *, pending: bool = False) -> bool:
+    """``written`` is ``record`` plus this apply's claim id (which tells two applies' claims apart)
+    and either the newest run the claim saw (``after``: pending) or the run it started (``run``)."""
     value = json.loads(written)
-    return bool(value.pop("claim", None)) and value == json.loads(record or "null")
+    marker = value.pop("after" if pending else "run", None)
+    return bool(value.pop("claim", None)) and marker is not None and value == json.loads(record or "null")
 
 
 def _parameter(body: Mapping[str, Any], name: str) -> Any:
@@ -355,10 +362,18 @@ async def test_a_rotation_and_a_rerun_are_one_update_then_the_submit(tmp_path: P
 
     await _apply(p, desired, api)
 
-    assert [c.method for c in api.calls] == ["runs_for", "update_workflow", "submit"]
-    (update,) = api.called("update_workflow")
+    assert [c.method for c in api.calls] == [
+        "runs_for",
+        "newest_run",
+        "update_workflow",
+        "submit",
+        "update_workflow",
+    ]
+    update, confirm = api.called("update_workflow")
     assert update.body is not None
     assert update.body["payload"]  # the rotated credential travels with the update
+    assert confirm.body is not None
+    assert confirm.body["payload"] == []  # the confirmation keeps the credential the update made
     stored = api.workflows[live[0].name]
     assert claimed(stored["metadata"]["annotations"][LAST_RUN_ANNOTATION], p.items[0].run_record)
     new_credential = f"credential-v{int(live[0].resource_version or 0) + 1}"
@@ -450,11 +465,21 @@ async def test_an_on_change_rerun_is_claimed_before_it_is_submitted(tmp_path: Pa
 
     result = await _apply(p, desired, api)
 
-    # The record is written first, with the planned resourceVersion: a second apply cannot claim it too.
-    assert [c.method for c in api.calls] == ["runs_for", "update_workflow", "submit"]
-    record = api.calls[1].body
+    # The record is written first, with the planned resourceVersion: a second apply cannot claim it
+    # too. It stays pending until the run is submitted, then names the run.
+    assert [c.method for c in api.calls] == [
+        "runs_for",
+        "newest_run",
+        "update_workflow",
+        "submit",
+        "update_workflow",
+    ]
+    record = api.calls[2].body
     assert record is not None
-    assert claimed(record["metadata"]["annotations"][LAST_RUN_ANNOTATION], item.run_record)
+    assert claimed(record["metadata"]["annotations"][LAST_RUN_ANNOTATION], item.run_record, pending=True)
+    confirmation = api.calls[4].body
+    assert confirmation is not None
+    assert claimed(confirmation["metadata"]["annotations"][LAST_RUN_ANNOTATION], item.run_record)
     assert record["metadata"]["resourceVersion"] == live[0].resource_version
     assert record["payload"] == []
     assert _parameter(record, "cloud_source") == GUID
@@ -474,11 +499,19 @@ async def test_an_update_and_its_rerun_are_one_update_then_the_submit(tmp_path: 
 
     result = await _apply(p, desired, api)
 
-    assert [c.method for c in api.calls] == ["runs_for", "update_workflow", "submit"]
-    (update,) = api.called("update_workflow")
+    assert [c.method for c in api.calls] == [
+        "runs_for",
+        "newest_run",
+        "update_workflow",
+        "submit",
+        "update_workflow",
+    ]
+    update, _ = api.called("update_workflow")
     assert update.body is not None
     assert update.body["metadata"]["resourceVersion"] == live[0].resource_version
-    assert claimed(update.body["metadata"]["annotations"][LAST_RUN_ANNOTATION], p.items[0].run_record)
+    assert claimed(
+        update.body["metadata"]["annotations"][LAST_RUN_ANNOTATION], p.items[0].run_record, pending=True
+    )
     assert result.items[0].detail.startswith("updated; run ")
     assert not _plan(desired, [LiveWorkflow.from_source(s) for s in api.workflows.values()]).has_changes
 
@@ -532,7 +565,13 @@ async def test_a_failed_submit_releases_its_claim_so_the_rerun_stays_pending(tmp
     result = await _apply(p, desired, api)
 
     assert result.items[0].outcome == "failed"
-    assert [c.method for c in api.calls] == ["runs_for", "update_workflow", "submit", "update_workflow"]
+    assert [c.method for c in api.calls] == [
+        "runs_for",
+        "newest_run",
+        "update_workflow",
+        "submit",
+        "update_workflow",
+    ]
     stored = api.workflows[live[0].name]["metadata"]["annotations"]
     assert stored[LAST_RUN_ANNOTATION] == live[0].annotations[LAST_RUN_ANNOTATION]
     assert (
@@ -552,7 +591,7 @@ async def test_a_submit_of_unknown_outcome_keeps_its_claim(tmp_path: Path) -> No
 
     assert result.items[0].outcome == "failed"
     # The run may have started: releasing the claim could start it twice on the next apply.
-    assert [c.method for c in api.calls] == ["runs_for", "update_workflow", "submit"]
+    assert [c.method for c in api.calls] == ["runs_for", "newest_run", "update_workflow", "submit"]
 
 
 # -- failures --
@@ -689,7 +728,9 @@ async def test_archive_items_archive(tmp_path: Path) -> None:
         **as_planned(Action.ARCHIVE),
     )
     api = FakeApi()
-    guard = ApplyGuard(INSTANCE, {"old": INSTANCE, "kept": INSTANCE}, frozenset(), {}, True, 100)
+    guard = ApplyGuard(
+        INSTANCE, {"old": INSTANCE, "kept": INSTANCE}, frozenset(), {}, True, PruneLimit(100, percent=True)
+    )
     result = await _apply(Plan(instance=INSTANCE, items=(item,)), [], api, guard=guard)
     assert [c.method for c in api.calls] == ["archive"]
     assert [(i.outcome, i.detail) for i in result.items] == [("done", "archived")]
@@ -896,7 +937,9 @@ async def test_the_applier_refuses_what_no_plan_may_ask(
     item: PlannedWorkflow, live: list[LiveWorkflow], refusal: str
 ) -> None:
     others = [_live_source(f"other-{n}", owner=INSTANCE) for n in range(9)]
-    guard = ApplyGuard.of([*live, *others], [], instance=INSTANCE, prune=True, max_prune_percent=100)
+    guard = ApplyGuard.of(
+        [*live, *others], [], instance=INSTANCE, prune=True, max_prune=PruneLimit(100, percent=True)
+    )
     api = FakeApi()
 
     result = await _apply(Plan(instance=INSTANCE, items=(item,)), [], api, guard=guard)
@@ -920,7 +963,9 @@ async def test_the_applier_checks_the_prune_guards_again(
     prune: bool, max_percent: float, archives: int, refusal: str
 ) -> None:
     live = [_live_source(f"w{n}", owner=INSTANCE) for n in range(10)]
-    guard = ApplyGuard.of(live, [], instance=INSTANCE, prune=prune, max_prune_percent=max_percent)
+    guard = ApplyGuard.of(
+        live, [], instance=INSTANCE, prune=prune, max_prune=PruneLimit(max_percent, percent=True)
+    )
     items = tuple(_bare(f"w{n}", Action.ARCHIVE) for n in range(archives))
     api = FakeApi()
 
@@ -945,3 +990,65 @@ async def test_the_applier_adopts_only_what_a_manifest_names(tmp_path: Path) -> 
 
     assert result.items[0].outcome == "done"
     assert [c.method for c in api.calls] == ["update_workflow"]
+
+
+# -- --wait with a run in progress (issue 14) --
+
+
+def _running(api: FakeApi, workflow: str) -> None:
+    api.runs[workflow] = [LiveRun(name=f"{workflow}-run0", template_name=workflow, phase="Running")]
+
+
+@pytest.mark.anyio
+async def test_wait_submits_the_pending_rerun_once_the_run_in_progress_ends(tmp_path: Path) -> None:
+    desired, live, p = _token_bump(tmp_path)
+    api = FakeApi(live)
+    workflow = p.items[0].workflow
+    _running(api, workflow)
+    time = FakeTime()
+
+    def progress(poll: int) -> None:
+        if poll == 2:
+            api.set_phase(workflow, "Succeeded")  # the run in progress ends
+        elif poll == 3:
+            api.set_phase(workflow, "Succeeded")  # and then the rerun asked for
+
+    api.on_poll = progress
+    result = await _apply(p, desired, api, wait=WaitPolicy(timeout=60), sleep=time.sleep, clock=time.clock)
+
+    [item] = result.items
+    assert (item.outcome, item.run, item.run_phase) == ("done", f"{workflow}-run2", "Succeeded")
+    methods = [c.method for c in api.calls if not (c.method == "runs_for" and c.phases is None)]
+    assert methods == ["runs_for", "newest_run", "update_workflow", "submit", "update_workflow"]
+    assert api.polls == 3  # two to see the run in progress end, one to follow the new run
+
+
+@pytest.mark.anyio
+async def test_wait_fails_when_the_run_in_progress_outlasts_the_timeout(tmp_path: Path) -> None:
+    desired, live, p = _token_bump(tmp_path)
+    api = FakeApi(live)
+    _running(api, p.items[0].workflow)
+    time = FakeTime()
+
+    result = await _apply(p, desired, api, wait=WaitPolicy(timeout=10), sleep=time.sleep, clock=time.clock)
+
+    [item] = result.items
+    assert item.outcome == "failed"
+    assert "was still in progress after 10 s; the rerun asked for is still pending" in item.detail
+    assert not api.called("submit")
+    assert not api.called("update_workflow")  # no claim: the next plan still asks for the run
+
+
+@pytest.mark.anyio
+async def test_without_wait_a_run_in_progress_leaves_the_rerun_pending_and_says_so(tmp_path: Path) -> None:
+    desired, live, p = _token_bump(tmp_path)
+    api = FakeApi(live)
+    _running(api, p.items[0].workflow)
+
+    result = await _apply(p, desired, api)
+
+    [item] = result.items
+    assert item.outcome == "already running"
+    assert "the rerun asked for is still pending (apply again once it ends, or apply --wait)" in item.detail
+    again = _plan(desired, [LiveWorkflow.from_source(s) for s in api.workflows.values()])
+    assert again.items[0].has(Action.RERUN)

@@ -185,6 +185,14 @@ class AtlanWorkflowClient:
             runs.sort(key=_newest_first)
         return result
 
+    async def newest_run(self, template: str) -> LiveRun | None:
+        """The newest run of ``template`` (any phase), or None when it has none: one search of one hit."""
+        where = "runs/indexsearch"
+        data = await self._transport.call("POST", where, queries.current_runs(template, size=1))
+        for source in page_of(data, "runs").sources:
+            return self._transport.parse(LiveRun.from_source, source, "POST", where)
+        return None
+
     async def get_credential(self, guid: str) -> dict[str, Any] | None:
         """A credential's metadata (``GET credentials/{guid}``: authType, username, extra), or None.
 

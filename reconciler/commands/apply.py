@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import typer
 
 from reconciler import console
-from reconciler.apply import ApplyGuard, ApplyResult, WaitPolicy, apply_plan
+from reconciler.apply import ApplyGuard, ApplyResult, Interruption, WaitPolicy, apply_plan
+from reconciler.commands._progress import progress_for
 from reconciler.desired import DesiredWorkflow
 from reconciler.engine import desired_and_live, plan_state
 from reconciler.errors import PlanFileError, ReconcilerError
@@ -37,9 +40,41 @@ from reconciler.settings import Settings
 def _confirm() -> bool:
     console.err("Do you want to perform these actions? Only 'yes' will be accepted.")
     # typer's prompt: Ctrl-C or end of input aborts (exit 130, "aborted"), as any other answer
-    # but "yes" cancels.
-    answer: str = typer.prompt("  Enter a value", default="", show_default=False, err=True)
+    # but "yes" cancels. The prompt blocks inside the event loop, where asyncio's own SIGINT
+    # handler would only cancel the (blocked) task and so swallow the first Ctrl-C: Python's
+    # default handler is put back while it waits, so Ctrl-C interrupts the read at once.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        answer: str = typer.prompt("  Enter a value", default="", show_default=False, err=True)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     return answer.strip() == "yes"
+
+
+@contextmanager
+def _interruptible(grace: float) -> Iterator[Interruption]:
+    """SIGINT and SIGTERM, while the apply writes, stop it as ``Interruption`` describes."""
+    interruption = Interruption(grace)
+    loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        if interruption.count == 0:
+            console.err(
+                f"interrupted: starting nothing new; the items in flight get {grace:g} s to finish "
+                "(interrupt again to stop them at once)"
+            )
+        else:
+            console.err("interrupted again: stopping the items in flight now")
+        interruption.signal()
+
+    handled = (signal.SIGINT, signal.SIGTERM)
+    for number in handled:
+        loop.add_signal_handler(number, on_signal)
+    try:
+        yield interruption
+    finally:
+        for number in handled:
+            loop.remove_signal_handler(number)
 
 
 def _saved_plan(
@@ -103,6 +138,7 @@ async def _run(
     parallelism: int,
     wait: WaitPolicy | None,
     github: GitHubOptions,
+    grace: float,
 ) -> tuple[Plan, ApplyResult | None]:
     async with desired_and_live(settings, paths, environ) as (client, desired, live):
         if saved is not None:
@@ -112,7 +148,7 @@ async def _run(
             desired,
             instance=settings.instance,
             prune=prune.prune,
-            max_prune_percent=prune.max_percent,
+            max_prune=prune.limit,
         )
         if saved is not None:
             result = _saved_plan(settings, saved, prune, desired, live)
@@ -124,7 +160,17 @@ async def _run(
             return result, None
         if saved is None and not auto_approve and not _confirm():
             raise ReconcilerError("apply cancelled")
-        applied = await apply_plan(result, desired, client, guard=guard, parallelism=parallelism, wait=wait)
+        with _interruptible(grace) as interruption:
+            applied = await apply_plan(
+                result,
+                desired,
+                client,
+                guard=guard,
+                parallelism=parallelism,
+                wait=wait,
+                interruption=interruption,
+                progress=progress_for(sys.stderr, is_terminal=sys.stderr.isatty()),
+            )
         return result, applied
 
 
@@ -172,6 +218,7 @@ def apply_command(
             parallelism=parallelism or settings.parallelism,
             wait=WaitPolicy(timeout=timeout) if wait else None,
             github=github,
+            grace=settings.interrupt_grace,
         )
     )
     if result is not None:
@@ -179,4 +226,10 @@ def apply_command(
     if github.context is not None and github.summary:
         summary = render_markdown(planned) + ("\n" + render_results_markdown(result) if result else "")
         write_step_summary(github.context, summary)
+    if result is not None and result.interrupted:
+        console.err(
+            "apply interrupted: run `reconciler plan` to see what is left, then apply again "
+            "(a rerun it asked for and did not start is planned again)"
+        )
+        return 130
     return 1 if result is not None and result.failed else 0

@@ -168,12 +168,54 @@ class PlannedWorkflow:
 
 
 @dataclass(frozen=True)
+class PruneLimit:
+    """``--max-prune``: the most one plan may archive, as a share of the managed workflows
+    (``20%``) or as a count (``3``). A bare number is a count: "3" once meant 3%, silently."""
+
+    value: float
+    percent: bool
+
+    @classmethod
+    def parse(cls, text: str) -> PruneLimit:
+        """``20%`` or ``3``; ValueError (with the reason) for anything else."""
+        cleaned = text.strip()
+        percent = cleaned.endswith("%")
+        number = cleaned.removesuffix("%").strip()
+        try:
+            value = float(number) if percent else int(number)
+        except ValueError:
+            raise ValueError(f"{text!r} is neither a share such as 20% nor a count such as 3") from None
+        if percent and not 0 <= value <= 100:
+            raise ValueError(f"{text!r}: a share must be between 0% and 100%")
+        if value < 0:
+            raise ValueError(f"{text!r}: a count cannot be negative")
+        return cls(float(value), percent)
+
+    def __str__(self) -> str:
+        return f"{self.value:g}%" if self.percent else f"{self.value:g}"
+
+    def describe(self) -> str:
+        """What the limit was understood as, in words."""
+        if self.percent:
+            return f"{self} of the managed workflows"
+        return f"{self.value:g} workflow{'' if self.value == 1 else 's'} (a count)"
+
+    def allows(self, archiving: int, managed: int) -> bool:
+        if self.percent:
+            return 100.0 * archiving <= self.value * managed
+        return archiving <= self.value
+
+
+DEFAULT_PRUNE_LIMIT = PruneLimit(20.0, percent=True)
+
+
+@dataclass(frozen=True)
 class PruneOptions:
     """``--prune`` and ``--max-prune``: whether managed workflows without a manifest are archived,
-    and the largest share of the managed set one plan may archive."""
+    and the most one plan may archive."""
 
     prune: bool = False
-    max_percent: float = 20.0
+    limit: PruneLimit = DEFAULT_PRUNE_LIMIT
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from reconciler.plan.model import (
     FieldChange,
     Plan,
     PlannedWorkflow,
+    PruneLimit,
     PruneOptions,
     Reason,
     ReasonCode,
@@ -175,10 +176,16 @@ def _item(data: dict[str, Any]) -> PlannedWorkflow:
 def saved_prune_options(saved: PlanFile) -> PruneOptions:
     """The --prune and --max-prune the saved plan was made with."""
     prune = saved.options.get("prune", False)
-    share = saved.options.get("max_prune_percent", 20.0)
-    if not isinstance(prune, bool) or isinstance(share, bool) or not isinstance(share, int | float):
-        raise PlanFileError("the saved plan's options are not readable; run plan again")
-    return PruneOptions(prune=prune, max_percent=float(share))
+    limit = saved.options.get("max_prune", "20%")
+    if "max_prune_percent" in saved.options:  # written before --max-prune took a count
+        share = saved.options["max_prune_percent"]
+        limit = f"{share}%" if isinstance(share, int | float) and not isinstance(share, bool) else None
+    try:
+        if not isinstance(prune, bool) or not isinstance(limit, str):
+            raise ValueError(limit)
+        return PruneOptions(prune=prune, limit=PruneLimit.parse(limit))
+    except ValueError:
+        raise PlanFileError("the saved plan's options are not readable; run plan again") from None
 
 
 # Digests salted afresh by every plan: equal decisions, different text.

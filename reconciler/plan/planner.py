@@ -33,12 +33,14 @@ from reconciler.plan.digests import (
     spec_digest,
 )
 from reconciler.plan.model import (
+    DEFAULT_PRUNE_LIMIT,
     Action,
     Archive,
     Create,
     FieldChange,
     Plan,
     PlannedWorkflow,
+    PruneLimit,
     Reason,
     ReasonCode,
     Step,
@@ -46,15 +48,15 @@ from reconciler.plan.model import (
     Update,
 )
 from reconciler.plan.normalise import (
+    APPLIED_ANNOTATION,
     CREDENTIAL_DIGEST_ANNOTATION,
     ENV_DIGEST_ANNOTATION,
-    APPLIED_ANNOTATION,
     LAST_RUN_ANNOTATION,
     KeptLive,
     lookup,
+    view_fields,
     workflow_view,
 )
-    view_fields,
 
 _MISSING = object()
 _NOTHING_KEPT = KeptLive()
@@ -73,9 +75,29 @@ def run_record(spec: Mapping[str, Any], token: str | None, *, claim: str | None 
     return _RECORD.encode(record)
 
 
-def with_claim(record: str, claim: str) -> str:
-    """``record`` (from run_record) claimed by the apply ``claim``."""
-    return _RECORD.encode({**json.loads(record), "claim": claim})
+def with_claim(record: str, claim: str, *, after: str | None) -> str:
+    """``record`` (from run_record) claimed by the apply ``claim``, before it submits the run.
+
+    ``after`` is the newest run of the template when the claim is written (None: it had none).
+    Until the apply confirms the submit (``confirmed``) the claim is pending: a run newer than
+    ``after`` shows that the submit happened; none, that the apply stopped before it
+    (reconciler/engine.py checks, and the planner asks for the run again).
+    """
+    return _RECORD.encode({**json.loads(record), "claim": claim, "after": after or ""})
+
+
+def confirmed(record: str, run: str) -> str:
+    """A claimed ``record`` once its run ``run`` is known to have started."""
+    fields = {key: value for key, value in json.loads(record).items() if key != "after"}
+    return _RECORD.encode({**fields, "run": run})
+
+
+def claimed_after(recorded: str | None) -> str | None:
+    """For a pending claim (written, its submit not confirmed): the newest run the claim saw
+    ("" when there was none). None when ``recorded`` is no pending claim."""
+    parsed = _parse_record(recorded)
+    after = None if parsed is None else parsed.get("after")
+    return after if isinstance(after, str) else None
 
 
 def same_run(recorded: str | None, record: str) -> bool:
@@ -109,17 +131,17 @@ def plan(
     *,
     instance: str,
     prune: bool = False,
-    max_prune_percent: float = 20.0,
+    max_prune: PruneLimit = DEFAULT_PRUNE_LIMIT,
     salt: Callable[[], str] = new_salt,
 ) -> Plan:
     """The plan that makes ``live`` match ``desired``; ``live`` is the managed set plus adoptees
     (read once; pass ``handed_over(workflows)`` to let each go as soon as it is planned).
 
     With ``prune``, managed workflows whose manifest is gone are archived, unless protected;
-    pruning that would archive every managed workflow, or more than ``max_prune_percent`` of
-    them, is refused with a PlanningError.
+    pruning that would archive every managed workflow, or more than ``max_prune`` allows, is
+    refused with a PlanningError.
     """
-    return _plan(desired, live, instance, prune, max_prune_percent, salt)
+    return _plan(desired, live, instance, prune, max_prune, salt)
 
 
 def _plan(
@@ -127,7 +149,7 @@ def _plan(
     live: Iterable[LiveWorkflow],
     instance: str,
     prune: bool,
-    max_prune_percent: float,
+    max_prune: PruneLimit,
     salt: Callable[[], str],
 ) -> Plan:
     by_name = {workflow.name: workflow for workflow in live}
@@ -162,8 +184,10 @@ def _plan(
     protected = [w for w in orphans if w.annotations.get(PROTECT_ANNOTATION) == "true"]
     doomed = [w for w in orphans if w not in protected]
     if prune:
-        _check_prune(len(doomed), managed_count, max_prune_percent)
+        _check_prune(len(doomed), managed_count, max_prune)
         items += [_archive(workflow) for workflow in doomed]
+        if doomed:
+            notes.append(f"--max-prune {max_prune} is read as at most {max_prune.describe()}")
         if protected:
             names = ", ".join(w.name for w in protected)
             notes.append(f"{len(protected)} workflow(s) without a manifest are protected and kept: {names}")
@@ -180,13 +204,13 @@ def _plan(
     )
 
 
-def _check_prune(archiving: int, managed: int, max_percent: float) -> None:
-    refusal = prune_refusal(archiving, managed, max_percent)
+def _check_prune(archiving: int, managed: int, limit: PruneLimit) -> None:
+    refusal = prune_refusal(archiving, managed, limit)
     if refusal:
         raise PlanningError(refusal)
 
 
-def prune_refusal(archiving: int, managed: int, max_percent: float) -> str | None:
+def prune_refusal(archiving: int, managed: int, limit: PruneLimit) -> str | None:
     """Why archiving ``archiving`` of ``managed`` workflows is refused, or None when it is not.
     The planner checks it when planning and the applier again before it archives anything."""
     if archiving == 0:
@@ -196,11 +220,11 @@ def prune_refusal(archiving: int, managed: int, max_percent: float) -> str | Non
             f"refusing to prune: it would archive every managed workflow ({managed}); "
             "check the manifest path, or archive them another way"
         )
-    share = 100.0 * archiving / managed
-    if share > max_percent:
+    if not limit.allows(archiving, managed):
+        share = 100.0 * archiving / managed
         return (
             f"refusing to prune {archiving} of {managed} managed workflows ({share:.0f}%): more than "
-            f"--max-prune {max_percent:g}%; raise --max-prune if this is intended"
+            f"--max-prune {limit}, read as {limit.describe()}; raise --max-prune if this is intended"
         )
     return None
 
@@ -249,6 +273,7 @@ def _plan_one(
             annotations[ENV_DIGEST_ANNOTATION] = env_digest(env_values, salt())
         if policy != "never":
             annotations[LAST_RUN_ANNOTATION] = record
+        annotations[APPLIED_ANNOTATION] = _applied(written, env_fields, _NOTHING_KEPT)
         missing = (Reason(ReasonCode.ADOPT_TARGET_MISSING, (item.adopt,)),) if item.adopt else ()
         first_run = ("first-run",) if policy != "never" else ()
         return planned(
@@ -273,7 +298,6 @@ def _plan_one(
         raise PlanningError(
             f"workflow {live.name} already exists and is not managed by reconciler; "
             f"add `adopt: {live.name}` to manifest {item.name!r} to take it over"
-        annotations[APPLIED_ANNOTATION] = _applied(written, env_fields, _NOTHING_KEPT)
         )
 
     before = workflow_view(live.raw.get("metadata") or {}, live.spec)
@@ -329,6 +353,10 @@ def _plan_one(
     if last_run is not None:
         annotations[LAST_RUN_ANNOTATION] = last_run
     rerun_reason = _rerun_reason(policy, last_run, record)
+    if rerun_reason is None and policy == "on-change" and claimed_after(last_run) is not None:
+        # Still pending after the engine looked for its run: the apply that claimed it stopped
+        # before the run started (interrupted), so it is asked for again.
+        rerun_reason = Reason(ReasonCode.CLAIMED_RUN_NOT_STARTED)
     if rerun_reason:
         reasons.append(rerun_reason)
     reruns = rerun_reason is not None
@@ -349,6 +377,9 @@ def _plan_one(
         )
     if reruns:
         steps.append(Submit(claimed=claim))
+    if any(isinstance(step, Update) for step in steps):
+        # An Update writes the whole compiled request: record it, for drift to compare with.
+        annotations[APPLIED_ANNOTATION] = _applied(written, env_fields, kept)
     if adopting:
         action = Action.ADOPT
     elif updates:
@@ -377,9 +408,6 @@ def _plan_one(
         steps=tuple(steps),
         reasons=tuple(reasons),
         changes=tuple(changes),
-    if any(isinstance(step, Update) for step in steps):
-        # An Update writes the whole compiled request: record it, for drift to compare with.
-        annotations[APPLIED_ANNOTATION] = _applied(written, env_fields, kept)
         masked=tuple(sorted(old_texts)),
         before=before,
         resource_version=live.resource_version,
@@ -389,6 +417,13 @@ def _plan_one(
         annotations=annotations,
         credentials_changed=credentials_changed,
     )
+
+
+def _applied(view: dict[str, Any], env_fields: Mapping[tuple[str, ...], str], kept: KeptLive) -> str:
+    """APPLIED_ANNOTATION for the compiled ``view``: its fields with the values from the environment
+    masked, less those the manifest's ``ignore`` leaves to the tenant (apply does not write them)."""
+    fields = view_fields(masked_view(view, env_fields))
+    return applied_record(((p, v) for p, v in fields if not kept.covers(p)) if kept.fields else fields)
 
 
 def _rerun_reason(policy: str, last_run: str | None, record: str) -> Reason | None:
@@ -417,13 +452,6 @@ def env_values_in(view: Mapping[str, Any], env_fields: Iterable[tuple[str, ...]]
     """JSON pointer -> the value at each ``${env:NAME}`` field of a desired view: what the
     ENV_DIGEST_ANNOTATION is a digest of."""
     return {env_pointer(path): lookup(view, path) for path in env_fields}
-
-
-def _applied(view: dict[str, Any], env_fields: Mapping[tuple[str, ...], str], kept: KeptLive) -> str:
-    """APPLIED_ANNOTATION for the compiled ``view``: its fields with the values from the environment
-    masked, less those the manifest's ``ignore`` leaves to the tenant (apply does not write them)."""
-    fields = view_fields(masked_view(view, env_fields))
-    return applied_record(((p, v) for p, v in fields if not kept.covers(p)) if kept.fields else fields)
 
 
 def values_from_environment(compiled: CompiledWorkflow) -> dict[str, Any]:

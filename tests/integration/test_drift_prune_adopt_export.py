@@ -228,7 +228,15 @@ def test_prune_guards(applied: Tenant) -> None:
     assert refused.code == 1
     assert "refusing to prune 2 of 7 managed workflows (29%): more than --max-prune 20%" in refused.err
     assert applied.plan("--prune", "--max-prune", "30%").code == 0
-    assert applied.apply("--prune", "--max-prune", "30").code == 0
+    # A bare number is a count (it once meant a share, silently): 1 is less than 2 ...
+    counted = applied.plan("--prune", "--max-prune", "1")
+    assert counted.code == 1
+    assert "more than --max-prune 1, read as 1 workflow (a count)" in counted.err
+    # ... and 2 allows both, though they are 29% of the managed set; the plan says how it read it.
+    allowed = applied.plan("--prune", "--max-prune", "2")
+    assert allowed.code == 0
+    assert "--max-prune 2 is read as at most 2 workflows (a count)" in allowed.out
+    assert applied.apply("--prune", "--max-prune", "2").code == 0
     assert len(applied.templates()) == 5
 
     # A path that holds none of the managed manifests: pruning would archive all of them.

@@ -106,9 +106,10 @@ def test_a_token_bump_gives_a_rerun_only(tenant: Tenant) -> None:
     assert result.code == 0
     assert tenant.templates()[entry["workflow"]]["spec"] == before
     assert len(tenant.runs_of(entry["workflow"])) == 2
-    # one runs search for the rerun check; one submit; one update that records the run
-    assert writes(tenant) == Counter({"POST workflows/submit": 1, "POST workflows/{name}": 1})
-    assert tenant.counts()["POST runs/indexsearch"] == 1
+    # Runs searched for the rerun check and for the newest run; an update that claims the run,
+    # the submit, and an update that confirms it (so an interrupted apply cannot lose the run).
+    assert writes(tenant) == Counter({"POST workflows/submit": 1, "POST workflows/{name}": 2})
+    assert tenant.counts()["POST runs/indexsearch"] == 2
     assert converged(tenant)
 
 

@@ -20,7 +20,17 @@ from reconciler.live import LiveWorkflow
 from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL
 from reconciler.packages.spec import cloud_source
 from reconciler.plan import planner as planner_module
-from reconciler.plan.model import Action, Archive, Create, FieldChange, Plan, PlannedWorkflow, Submit, Update
+from reconciler.plan.model import (
+    Action,
+    Archive,
+    Create,
+    FieldChange,
+    Plan,
+    PlannedWorkflow,
+    PruneLimit,
+    Submit,
+    Update,
+)
 from reconciler.plan.normalise import CREDENTIAL_DIGEST_ANNOTATION, ENV_DIGEST_ANNOTATION, LAST_RUN_ANNOTATION
 from reconciler.plan.planner import diff_views, handed_over, plan, run_record
 from reconciler.render.plan import describe
@@ -806,7 +816,48 @@ def test_a_rotated_secret_sends_the_credential_with_the_update(tmp_path: Path) -
 def test_an_archive_is_one_step(tmp_path: Path) -> None:
     _, live = _applied(tmp_path / "v1", a=manifest("a"), b=manifest("b"), c=manifest("c"))
     desired = desired_from(write_manifests(tmp_path / "v2", a=manifest("a"), b=manifest("b")))
-    p = plan(desired, live, instance=INSTANCE, salt=fixed_salt(), prune=True, max_prune_percent=50)
+    p = plan(
+        desired,
+        live,
+        instance=INSTANCE,
+        salt=fixed_salt(),
+        prune=True,
+        max_prune=PruneLimit(50, percent=True),
+    )
     [archived] = [item for item in p.items if item.action is Action.ARCHIVE]
     assert archived.steps == (Archive(),)
     assert words(archived) == ("its manifest is gone (--prune)",)
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "words"),
+    [
+        ("20%", PruneLimit(20.0, percent=True), "20% of the managed workflows"),
+        (" 12.5 % ", PruneLimit(12.5, percent=True), "12.5% of the managed workflows"),
+        ("3", PruneLimit(3.0, percent=False), "3 workflows (a count)"),
+        ("1", PruneLimit(1.0, percent=False), "1 workflow (a count)"),
+        ("0", PruneLimit(0.0, percent=False), "0 workflows (a count)"),
+    ],
+)
+def test_max_prune_is_a_share_or_a_count(text: str, limit: PruneLimit, words: str) -> None:
+    assert PruneLimit.parse(text) == limit
+    assert limit.describe() == words
+
+
+@pytest.mark.parametrize("text", ["", "%", "3.5", "-1", "120%", "-5%", "twenty", "3 workflows"])
+def test_max_prune_refuses_what_it_cannot_read(text: str) -> None:
+    with pytest.raises(ValueError, match=r"share|count"):
+        PruneLimit.parse(text)
+
+
+@pytest.mark.parametrize(
+    ("limit", "archiving", "managed", "allowed"),
+    [
+        (PruneLimit(20.0, percent=True), 2, 10, True),
+        (PruneLimit(20.0, percent=True), 3, 10, False),
+        (PruneLimit(3.0, percent=False), 3, 100, True),
+        (PruneLimit(3.0, percent=False), 4, 100, False),
+    ],
+)
+def test_max_prune_limits(limit: PruneLimit, archiving: int, managed: int, allowed: bool) -> None:
+    assert limit.allows(archiving, managed) is allowed
