@@ -104,7 +104,12 @@ def serve_command(
 
         # The database's directory is made like the state directory: private, ignored by git
         # (an existing directory of other files is left as it is).
-        ensure_state_dir(db.parent)
+        try:
+            ensure_state_dir(db.parent)
+        except OSError as exc:
+            from reconciler.commands._files import reason
+
+            raise ConfigError(f"cannot use --db {db}: {reason(exc, db)}") from exc
         serve(config, host=host, port=port, allow_remote=allow_remote, log_level=log_level, on_ready=ready)
     except (ConfigError, OSError) as exc:
         sys.stderr.write(f"error: {exc}\n")

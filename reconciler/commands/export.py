@@ -18,6 +18,7 @@ from ruamel.yaml import YAML
 
 from reconciler import console
 from reconciler.atlan import AtlanWorkflowClient, queries
+from reconciler.commands._files import write_text_files
 from reconciler.errors import ReconcilerError
 from reconciler.live import LiveWorkflow
 from reconciler.manifest.models import ENV_REFERENCE
@@ -140,6 +141,4 @@ def _write(directory: Path, texts: Iterable[tuple[Exported, str]], *, force: boo
     existing = [str(path) for path, _ in pending if path.exists()]
     if existing and not force:
         raise ReconcilerError(f"would overwrite {', '.join(existing)}; pass --force to replace them")
-    directory.mkdir(parents=True, exist_ok=True)
-    for path, text in pending:
-        path.write_text(text)
+    write_text_files(pending, make_parents=True)

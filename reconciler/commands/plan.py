@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from reconciler import console
+from reconciler.commands._files import write_text_files
 from reconciler.engine import plan_against_tenant
 from reconciler.github import (
     GitHubClient,
@@ -52,13 +53,12 @@ def plan_command(
         publish_to_pull_request(context, result, settings.instance)
     if out is not None:
         files, _ = manifest_files(paths)
-        out.write_text(
-            dump_plan_file(
-                result,
-                fingerprints(files, desired, versions),
-                paths=[str(p) for p in paths],
-                options={"prune": prune.prune, "max_prune_percent": prune.max_percent},
-            )
+        text = dump_plan_file(
+            result,
+            fingerprints(files, desired, versions),
+            paths=[str(p) for p in paths],
+            options={"prune": prune.prune, "max_prune": str(prune.limit)},
         )
+        write_text_files([(out, text)])
         console.err(f"Saved the plan to {out}. To carry out exactly these actions: reconciler apply {out}")
     return 2 if detailed_exitcode and result.has_changes else 0
