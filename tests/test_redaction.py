@@ -96,11 +96,15 @@ def test_plan_json_parses_whatever_the_secret(
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")
     for name in ("AWS_SECRET_ACCESS_KEY", "GCS_SERVICE_ACCOUNT_JSON", "AZURE_CLIENT_SECRET"):
         monkeypatch.setenv(name, secret)
-    code = cli.main(["plan", "-o", "json", str(EXAMPLES)])
-    out, _ = capsys.readouterr()
-    assert code == 0
+    saved = tmp_path / "plan.json"
+    code = cli.main(["plan", "-o", "json", "--out", str(saved), str(EXAMPLES)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
     plan = json.loads(out)
     assert plan["summary"]["create"] == 7
+    # The saved plan too (its fingerprints redact the compiled bodies): a one-letter secret once
+    # turned a JSON annotation into the mask and the write into a traceback.
+    assert json.loads(saved.read_text())["kind"] == "reconciler-plan"
 
 
 def test_diagnostics_show_control_characters_escaped(capsys: pytest.CaptureFixture[str]) -> None:

@@ -77,9 +77,11 @@ class CompiledWorkflow:
     def redacted(self) -> dict[str, Any]:
         """The body with every secret value replaced and every value resolved from the
         environment written as its reference: safe to print or store."""
-        redacted: dict[str, Any] = redact(self.body, self.secrets)
+        # References first: redacting first could turn a JSON annotation that merely contains a
+        # short secret (one letter, say) into the mask, which is then no JSON to put them in.
         # A copy in plain data either way: the body shares read-only parameters (sharing.py).
-        return with_env_references(redacted, self.env_fields)
+        redacted: dict[str, Any] = redact(with_env_references(self.body, self.env_fields), self.secrets)
+        return redacted
 
 
 def env_pointer(path: Sequence[str]) -> str:
