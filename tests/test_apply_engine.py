@@ -233,6 +233,11 @@ def _token_bump(tmp_path: Path) -> tuple[list[DesiredWorkflow], list[LiveWorkflo
     return desired, live, _plan(desired, live)
 
 
+# The calls of one claimed rerun: the runs in progress, the newest run (which the claim names), the
+# update that claims it, the submit, and the update that confirms it.
+A_RERUN = ["runs_for", "newest_run", "update_workflow", "submit", "update_workflow"]
+
+
 def claimed(written: str, record: str | None, *, pending: bool = False) -> bool:
     """``written`` is ``record`` plus this apply's claim id (which tells two applies' claims apart)
     and either the newest run the claim saw (``after``: pending) or the run it started (``run``)."""
@@ -362,13 +367,7 @@ async def test_a_rotation_and_a_rerun_are_one_update_then_the_submit(tmp_path: P
 
     await _apply(p, desired, api)
 
-    assert [c.method for c in api.calls] == [
-        "runs_for",
-        "newest_run",
-        "update_workflow",
-        "submit",
-        "update_workflow",
-    ]
+    assert [c.method for c in api.calls] == A_RERUN
     update, confirm = api.called("update_workflow")
     assert update.body is not None
     assert update.body["payload"]  # the rotated credential travels with the update
@@ -467,13 +466,7 @@ async def test_an_on_change_rerun_is_claimed_before_it_is_submitted(tmp_path: Pa
 
     # The record is written first, with the planned resourceVersion: a second apply cannot claim it
     # too. It stays pending until the run is submitted, then names the run.
-    assert [c.method for c in api.calls] == [
-        "runs_for",
-        "newest_run",
-        "update_workflow",
-        "submit",
-        "update_workflow",
-    ]
+    assert [c.method for c in api.calls] == A_RERUN
     record = api.calls[2].body
     assert record is not None
     assert claimed(record["metadata"]["annotations"][LAST_RUN_ANNOTATION], item.run_record, pending=True)
@@ -499,13 +492,7 @@ async def test_an_update_and_its_rerun_are_one_update_then_the_submit(tmp_path: 
 
     result = await _apply(p, desired, api)
 
-    assert [c.method for c in api.calls] == [
-        "runs_for",
-        "newest_run",
-        "update_workflow",
-        "submit",
-        "update_workflow",
-    ]
+    assert [c.method for c in api.calls] == A_RERUN
     update, _ = api.called("update_workflow")
     assert update.body is not None
     assert update.body["metadata"]["resourceVersion"] == live[0].resource_version
@@ -565,13 +552,7 @@ async def test_a_failed_submit_releases_its_claim_so_the_rerun_stays_pending(tmp
     result = await _apply(p, desired, api)
 
     assert result.items[0].outcome == "failed"
-    assert [c.method for c in api.calls] == [
-        "runs_for",
-        "newest_run",
-        "update_workflow",
-        "submit",
-        "update_workflow",
-    ]
+    assert [c.method for c in api.calls] == A_RERUN
     stored = api.workflows[live[0].name]["metadata"]["annotations"]
     assert stored[LAST_RUN_ANNOTATION] == live[0].annotations[LAST_RUN_ANNOTATION]
     assert (
@@ -1019,7 +1000,7 @@ async def test_wait_submits_the_pending_rerun_once_the_run_in_progress_ends(tmp_
     [item] = result.items
     assert (item.outcome, item.run, item.run_phase) == ("done", f"{workflow}-run2", "Succeeded")
     methods = [c.method for c in api.calls if not (c.method == "runs_for" and c.phases is None)]
-    assert methods == ["runs_for", "newest_run", "update_workflow", "submit", "update_workflow"]
+    assert methods == A_RERUN
     assert api.polls == 3  # two to see the run in progress end, one to follow the new run
 
 
