@@ -73,7 +73,10 @@ class SecretRegistry:
                 if any(form in scrubbed for form in self._forms if form.strip(_JSON_STRUCTURE)):
                     # Only the document's own structure spells the secret now (a secret of braces
                     # and commas, or one spanning several values): nothing of it can be shown.
-                    return json.dumps({"error": "output withheld: it contained a secret"}) + "\n"
+                    # The notice is scrubbed too: a one-letter secret may be in its words.
+                    return (
+                        json.dumps({"error": self._replace("output withheld: it contained a secret")}) + "\n"
+                    )
                 return scrubbed
         return self._replace(text)
 

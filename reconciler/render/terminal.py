@@ -76,8 +76,8 @@ def _text(cell: Cell, color: bool) -> Text:
     return Text.assemble(*(piece if color else piece[0] for piece in cell))
 
 
-def _length(cell: Cell) -> int:
-    return len(cell) if isinstance(cell, str) else sum(len(text) for text, _ in cell)
+def _plain(cell: Cell) -> str:
+    return cell if isinstance(cell, str) else "".join(text for text, _ in cell)
 
 
 # rich's Table costs about 0.2 ms a row: 2.2 s for the result table of 10,000 creates. Past this
@@ -91,19 +91,16 @@ def _laid_out(rows: Sequence[Sequence[Cell]], *, color: bool, indent: str) -> li
     widest cell in terminal cells, two spaces between columns, no trailing space."""
     from rich.cells import cell_len
 
-    def plain(cell: Cell) -> str:
-        return cell if isinstance(cell, str) else "".join(text for text, _ in cell)
-
     def painted(cell: Cell) -> str:
         if isinstance(cell, str) or not color:
-            return plain(cell)
+            return _plain(cell)
         return "".join(paint(text, style, color) if style != "none" else text for text, style in cell)
 
-    widths = [max(cell_len(plain(row[column])) for row in rows) for column in range(len(rows[0]))]
+    widths = [max(cell_len(_plain(row[column])) for row in rows) for column in range(len(rows[0]))]
     lines = []
     for row in rows:
         cells = [
-            painted(cell) + " " * (width - cell_len(plain(cell)))
+            painted(cell) + " " * (width - cell_len(_plain(cell)))
             for cell, width in zip(row, widths, strict=True)
         ]
         lines.append(indent + "  ".join(cells).rstrip())
@@ -122,6 +119,7 @@ def table_lines(rows: Sequence[Sequence[Cell]], *, color: bool, indent: str = " 
         return _laid_out(rows, color=color, indent=indent)
     # Imported here: rich's console and table take ~50 ms to import, which `--help` and the
     # JSON and markdown outputs need not pay (tests/test_imports.py).
+    from rich.cells import cell_len
     from rich.console import Console
     from rich.table import Table
 
@@ -130,8 +128,8 @@ def table_lines(rows: Sequence[Sequence[Cell]], *, color: bool, indent: str = " 
         table.add_column(no_wrap=True, overflow="ignore")
     for row in rows:
         table.add_row(*(_text(cell, color) for cell in row))
-    # Wide enough never to squeeze a column: a terminal cell is at most two per character.
-    width = max(sum(2 * _length(cell) + 2 for cell in row) for row in rows)
+    # Wide enough never to squeeze a column: each column's widest cell, plus the padding.
+    width = sum(max(cell_len(_plain(row[column])) for row in rows) + 2 for column in range(len(rows[0])))
     buffer = io.StringIO()
     console = Console(
         file=buffer,
