@@ -7,6 +7,8 @@ and chained with ``raise ... from exc``::
 
     ReconcilerError
     ├── ManifestError            one or more manifests are invalid (carries every problem)
+    │   └── DataError            a data source, its template or the file rendered from them is
+    │                            invalid (``reconciler.data``; file:line and template key each)
     ├── SettingsError            the environment configures the reconciler wrongly
     ├── PlanFileError            a saved plan cannot be read, is stale, or is not what planning decides
     ├── PlanningError            the live state makes a safe plan impossible (a name taken by someone
@@ -51,7 +53,10 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
+        # A CSV source's problems have a line but no column (0): file:line.
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        if self.line and self.column:
+            where += f":{self.column}"
         field = f" {self.path}:" if self.path else ""
         return f"{where}:{field} {self.message}"
 
@@ -65,6 +70,20 @@ class ManifestError(ReconcilerError):
         noun = "problem" if len(self.problems) == 1 else "problems"
         where = "file" if files == 1 else "files"
         super().__init__(f"{len(self.problems)} {noun} in {files} {where}")
+
+
+class DataError(ManifestError):
+    """A data source, its template or the file rendered from them is invalid.
+
+    ``problems`` holds the first problems found, each at its file:line (the template's, or the
+    source CSV's) and template key; ``omitted`` counts those left out beyond them.
+    """
+
+    def __init__(self, problems: Sequence[Problem], *, omitted: int = 0) -> None:
+        super().__init__(problems)
+        self.omitted = omitted
+        if omitted:
+            self.args = (f"{self.args[0]}, and {omitted} more not listed",)
 
 
 class SettingsError(ReconcilerError):
