@@ -133,11 +133,21 @@ def render(
     output: Annotated[
         RenderFormat, typer.Option("--output", "-o", help="Output format.")
     ] = RenderFormat.json,
+    files: Annotated[
+        Path | None,
+        typer.Option(
+            "--files",
+            help="Instead, write the files the sources generate to DIR/<manifest name>/<section>.csv.",
+            metavar="DIR",
+            show_default=False,
+        ),
+    ] = None,
 ) -> int:
-    """Print the workflow requests the manifests compile to (secrets masked)."""
+    """Print the workflow requests the manifests compile to (secrets masked), or write the files
+    their data sources generate."""
     from reconciler.commands.render import render as run
 
-    return run(paths, output=output, settings=_settings(), environ=os.environ)
+    return run(paths, output=output, settings=_settings(), environ=os.environ, files=files)
 
 
 @app.command()

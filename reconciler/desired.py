@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler.errors import ManifestError
+from reconciler.errors import DataError, ManifestError
 from reconciler.manifest.cache import ManifestCache
 from reconciler.manifest.loader import LoadedManifest, load_manifests, load_manifests_as
 from reconciler.packages.compiler import (
+    CompiledFile,
     CompiledWorkflow,
     UnresolvedReferenceError,
     compile_all,
     compile_workflow,
 )
+from reconciler.packages.sources import Findings, compile_files, has_source
 from reconciler.redaction import SECRETS
 
 
@@ -64,33 +66,87 @@ def read_desired(
     environ: Mapping[str, str],
     cache: ManifestCache | None = None,
 ) -> list[DesiredWorkflow]:
-    """Load, validate and compile every manifest under ``paths``; raises ManifestError.
+    """Load, validate and compile every manifest under ``paths``, and the files their sources
+    generate; raises ManifestError (a DataError when a source has a problem) with every problem.
 
     With a ``cache``, unchanged files are read from it instead of parsed. The resolved
     secrets are registered for scrubbing before anything can print them.
     """
     unresolved = False
+    sources = _SourceFiles()
 
     def compiled(item: LoadedManifest) -> DesiredWorkflow | None:
         # Compiled as soon as loaded, so that its models go at once (see load_manifests_as).
         nonlocal unresolved
+        files = sources.of(item)
         try:
-            workflow = compile_workflow(item.manifest, instance=instance, environ=environ)
+            workflow = compile_workflow(item.manifest, instance=instance, environ=environ, files=files or ())
         except UnresolvedReferenceError:
             unresolved = True
             return None
-        return DesiredWorkflow.of(item, workflow)
+        return None if files is None else DesiredWorkflow.of(item, workflow)
 
-    desired = load_manifests_as(paths, compiled, cache=cache)
-    if unresolved:
-        # Loaded manifests keep only the position of their name: compile again with every
-        # position, so each missing variable is reported at its own line.
-        compile_all(load_manifests(paths, exact_positions=True), instance=instance, environ=environ)
-        raise AssertionError("unreachable: compile_all raised")  # pragma: no cover
+    with sources.reported():
+        desired = load_manifests_as(paths, compiled, cache=cache)
+        if unresolved:
+            # Loaded manifests keep only the position of their name: compile again with every
+            # position, so each missing variable is reported at its own line.
+            compile_all(load_manifests(paths, exact_positions=True), instance=instance, environ=environ)
+            raise AssertionError("unreachable: compile_all raised")  # pragma: no cover
     kept = [item for item in desired if item is not None]
     for item in kept:
         SECRETS.add(item.compiled.secrets)
     return kept
+
+
+def check_manifests(paths: Sequence[Path], *, cache: ManifestCache | None = None) -> list[LoadedManifest]:
+    """Load and validate every manifest under ``paths`` and the files their sources generate,
+    without resolving ``${env:NAME}`` references (``validate --skip-env``); raises as
+    ``read_desired`` does."""
+    sources = _SourceFiles()
+
+    def checked(item: LoadedManifest) -> LoadedManifest:
+        sources.of(item)
+        return item
+
+    with sources.reported():
+        return load_manifests_as(paths, checked, cache=cache)
+
+
+class _SourceFiles:
+    """The files each manifest's sources generate, rendered once per manifest (a load that
+    finds a problem hands valid manifests over twice: see load_manifests_as), and their
+    problems, reported together with the manifests' own."""
+
+    def __init__(self) -> None:
+        self.findings = Findings()
+        self.done: dict[tuple[str, int], tuple[CompiledFile, ...] | None] = {}
+
+    def of(self, item: LoadedManifest) -> tuple[CompiledFile, ...] | None:
+        """The files ``item`` generates; None when its sources have a problem (kept for later)."""
+        if not has_source(item.manifest):
+            return ()
+        key = (item.source.file, item.source.document)
+        if key not in self.done:
+            try:
+                self.done[key] = compile_files(item)
+            except DataError as exc:
+                self.findings.add(exc)
+                self.done[key] = None
+        return self.done[key]
+
+    @contextmanager
+    def reported(self) -> Iterator[None]:
+        """Raise the sources' problems at the end of the block, with the manifests' if it raises
+        a ManifestError: one run reports every problem it found."""
+        try:
+            yield
+        except ManifestError as exc:
+            error = self.findings.error(exc.problems)
+            if error is None:
+                raise
+            raise error from None
+        self.findings.raise_any()
 
 
 @asynccontextmanager

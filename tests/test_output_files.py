@@ -29,6 +29,7 @@ def manifests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAOUTPUTFILES")
     copy = tmp_path / "manifests"
     shutil.copytree(EXAMPLES, copy)
+    monkeypatch.chdir(tmp_path)  # outside git, data sources must be under the current directory
     return copy
 
 

@@ -442,6 +442,7 @@ def test_plan_github_comment_end_to_end_with_a_hostile_parameter_value(
     summary are inert, and the comment records the plan itself."""
     manifests = tmp_path / "manifests"
     shutil.copytree(EXAMPLES, manifests)
+    monkeypatch.chdir(tmp_path)  # outside git, data sources must be under the current directory
     for key, value in actions_environ(github, tmp_path).items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("RECONCILER_STATE_DIR", str(tmp_path / "state"))

@@ -300,6 +300,7 @@ def test_verbose_plan_comment_logs_the_github_requests(
     caplog.set_level(logging.DEBUG)
     manifests = tmp_path / "manifests"
     shutil.copytree(EXAMPLES, manifests)
+    monkeypatch.chdir(tmp_path)  # outside git, data sources must be under the current directory
     monkeypatch.setenv("RECONCILER_TARGET", "embedded")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")
     for key, value in actions_environ(github, tmp_path).items():

@@ -1,4 +1,5 @@
-"""Files the CLI writes (``plan --out``, ``export -o``): whole or not at all, and errors in words.
+"""Files the CLI writes (``plan --out``, ``export -o``, ``render --files``): whole or not at all,
+and errors in words.
 
 Each file is written to a temporary file beside its target, flushed to disk, and renamed over
 the target, so an interrupted or failed write never leaves a half-written plan or manifest. A
@@ -12,18 +13,39 @@ import contextlib
 import errno
 import os
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import IO
 
 from reconciler.errors import ReconcilerError
 
+# Writes one file's bytes into the handle it is given (a temporary file beside the target).
+Writer = Callable[[IO[bytes]], object]
+
 
 def write_text_files(files: Sequence[tuple[Path, str]], *, make_parents: bool = False) -> None:
-    """Write every ``(path, text)``; all of them, or none when something is in the way.
+    """Write every ``(path, text)`` as UTF-8; all of them, or none (see ``write_files``)."""
+    write_files([(path, _text(text)) for path, text in files], make_parents=make_parents)
+
+
+def _text(text: str) -> Writer:
+    return lambda handle: handle.write(text.encode("utf-8"))
+
+
+def write_files(
+    files: Sequence[tuple[Path, Writer]],
+    *,
+    make_parents: bool = False,
+    ready: Callable[[], object] | None = None,
+) -> None:
+    """Write every ``(path, writer)``: each writer streams its file's bytes into the handle it is
+    given. All of them are written, or none when something is in the way.
 
     Every temporary file is written before the first rename, so a full disk or a missing
-    permission changes no target. With ``make_parents`` the missing directories are created
-    first (and removed again if the write fails); without, a missing directory is an error.
+    permission changes no target; ``ready`` is called then, a last check before any rename. An
+    exception from a writer or from ``ready`` removes what this call wrote and propagates as
+    raised. With ``make_parents`` the missing directories are created first (and removed again
+    if the write fails); without, a missing directory is an error.
     """
     created: list[Path] = []
     temporaries: list[Path] = []
@@ -37,27 +59,36 @@ def write_text_files(files: Sequence[tuple[Path, str]], *, make_parents: bool = 
                 if directory.exists() and not directory.is_dir():
                     raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(directory))
                 directory.mkdir(parents=True, exist_ok=True)
-        for target, text in files:
+        for target, write in files:
             if target.is_dir():
                 raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(target))
             temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
             # 0o666 like open(): the umask decides, as for any file the user writes.
             descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             temporaries.append(temporary)
-            with open(descriptor, "w", encoding="utf-8") as handle:
-                handle.write(text)
+            with open(descriptor, "wb") as handle:
+                write(handle)
                 handle.flush()
                 os.fsync(handle.fileno())
+        if ready is not None:
+            ready()
         for (target, _), temporary in zip(files, temporaries, strict=True):
             os.replace(temporary, target)
     except OSError as exc:
-        for leftover in temporaries:
-            with contextlib.suppress(OSError):
-                leftover.unlink()
-        for directory in reversed(created):
-            with contextlib.suppress(OSError):
-                directory.rmdir()
+        _remove(temporaries, created)
         raise ReconcilerError(f"cannot write {target}: {reason(exc, target)}") from exc
+    except BaseException:
+        _remove(temporaries, created)
+        raise
+
+
+def _remove(temporaries: Sequence[Path], created: Sequence[Path]) -> None:
+    for leftover in temporaries:
+        with contextlib.suppress(OSError):
+            leftover.unlink()
+    for directory in reversed(created):
+        with contextlib.suppress(OSError):
+            directory.rmdir()
 
 
 def reason(exc: OSError, target: Path) -> str:

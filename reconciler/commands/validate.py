@@ -1,4 +1,5 @@
-"""``reconciler validate PATH...``: are the manifests valid, and (by default) is every variable set?"""
+"""``reconciler validate PATH...``: are the manifests and their data sources valid, and (by default)
+is every variable set?"""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from reconciler import console
-from reconciler.desired import read_desired
-from reconciler.manifest.loader import load_manifests
+from reconciler.desired import check_manifests, read_desired
 from reconciler.settings import Settings
 
 
@@ -16,7 +16,7 @@ def validate(paths: Sequence[Path], *, skip_env: bool, settings: Settings, envir
     """Exit 0 with one summary line when valid; a ManifestError (exit 1) lists every problem."""
     if skip_env:
         found = [
-            (item.kind, item.source.file) for item in load_manifests(paths, cache=settings.manifest_cache())
+            (item.kind, item.source.file) for item in check_manifests(paths, cache=settings.manifest_cache())
         ]
     else:
         desired = read_desired(

@@ -13,15 +13,25 @@ hold the placeholder ``{{credentialGuid}}``: every string field is a ``UserStrin
 
 from __future__ import annotations
 
+import codecs
 import fnmatch
 import re
 import zoneinfo
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cache
-from typing import Annotated, Literal
+from pathlib import PurePosixPath, PureWindowsPath
+from typing import Annotated, Any, Literal
 
 from croniter import croniter
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    model_validator,
+)
 
 API_VERSION = "reconciler/v1"
 KINDS = ("AssetImport", "LineageBuilder")
@@ -273,6 +283,31 @@ def _check_label_value(value: str) -> str:
     return value
 
 
+def is_absolute(path: str) -> bool:
+    """``/etc/x``, ``C:\\x`` or ``\\\\host\\x``: a path that does not start at the manifest's directory."""
+    return PurePosixPath(path).is_absolute() or bool(PureWindowsPath(path).anchor)
+
+
+def _check_source_path(value: str) -> str:
+    # Whether it stays inside the repository and exists is checked when compiling
+    # (reconciler/packages/sources.py): that depends on the files, not on the manifest's text.
+    if not value.strip():
+        raise ValueError("a file path cannot be empty")
+    if "\0" in value:
+        raise ValueError("a file path cannot hold a NUL character")
+    if is_absolute(value):
+        raise ValueError(f"{value!r} is an absolute path: write it relative to the manifest's directory")
+    return value
+
+
+def _check_encoding(value: str) -> str:
+    try:
+        codecs.lookup(value)
+    except LookupError:
+        raise ValueError(f"unknown encoding {value!r} (e.g. utf-8, cp1252, latin-1)") from None
+    return value
+
+
 # Roots of the normalised workflow view a JSON pointer may address (see reconciler/plan/normalise.py).
 IGNORE_ROOTS = ("parameters", "labels", "annotations")
 DRIFT_IGNORE_ROOTS = (*IGNORE_ROOTS, "spec", "credentials", "health")
@@ -307,6 +342,7 @@ FieldSeparator = Annotated[UserString, AfterValidator(_check_field_separator)]
 BatchSize = Annotated[int, Field(ge=1)]
 LabelKey = Annotated[UserString, AfterValidator(_check_label_key)]
 LabelValue = Annotated[UserString, AfterValidator(_check_label_value)]
+SourcePath = Annotated[UserString, AfterValidator(_check_source_path)]
 
 
 class _Model(BaseModel):
@@ -417,6 +453,80 @@ class DataProductsAdvanced(_AdvancedCommon):
     )
 
 
+class CsvFormat(_Model):
+    """How the source CSV is read: the Collibra Import API's CSV parameters, with its defaults."""
+
+    separator: FieldSeparator = Field(default=";", description="Field separator, one character.")
+    quote: FieldSeparator = Field(default='"', description="Quote character.")
+    escape: FieldSeparator | None = Field(default="\\", description="Escape character; null for none.")
+    strict_quotes: bool = Field(default=False, description="Ignore characters outside the quotes of a field.")
+    ignore_leading_whitespace: bool = Field(
+        default=False, description="Drop whitespace before a field's opening quote."
+    )
+    header_row: bool = Field(default=False, description="The first row is a header: skip it.")
+    encoding: Annotated[UserString, AfterValidator(_check_encoding)] = Field(
+        default="utf-8", description="Text encoding of the file (a byte-order mark is honoured)."
+    )
+
+
+def _check_template(value: object) -> str | list[Any]:
+    if isinstance(value, str):
+        return _check_source_path(_refuse_placeholder(value))
+    if isinstance(value, list):
+        return value  # checked against the section's columns, with positions, when compiling
+    raise ValueError("expected a template file's path, or the template inline as a list")
+
+
+# A template inline: its elements are checked when compiling (reconciler.data.load_template).
+TemplateElement = dict[str, Any] | list[dict[str, Any]]
+
+
+class Source(_Model):
+    """A data source: a CSV file, and the template that turns its rows into the section's file."""
+
+    file: SourcePath = Field(description="The CSV file, relative to the manifest, inside the repository.")
+    template: (
+        Annotated[
+            str | list[Any],
+            PlainValidator(_check_template, json_schema_input_type=SourcePath | list[TemplateElement]),
+        ]
+        | None
+    ) = Field(
+        default=None,
+        description="A template file (JSON or YAML), or the template inline as a list; without one "
+        "the file is already in the package's format.",
+    )
+    csv: CsvFormat | None = Field(
+        default=None, description="How the source CSV is read (with a template only)."
+    )
+
+    @model_validator(mode="after")
+    def _csv_needs_template(self) -> Source:
+        if self.csv is not None and self.template is None:
+            raise ValueError(
+                "csv settings apply to a templated source; without a template the file is "
+                "read as the package reads it"
+            )
+        return self
+
+
+def _short_source(value: object) -> object:
+    """``source: data/terms.csv`` is ``source: {file: data/terms.csv}``: a file already in the
+    package's format. Checked here, so that a problem is reported at ``source`` itself."""
+    if isinstance(value, str):
+        return {"file": _check_source_path(_refuse_placeholder(value))}
+    if isinstance(value, dict | Source):
+        return value
+    raise ValueError("expected a file path (data/terms.csv), or a mapping of file, template, csv")
+
+
+SourceField = Annotated[Source, BeforeValidator(_short_source, json_schema_input_type=SourcePath | Source)]
+_SOURCE_DESCRIPTION = (
+    "Generate the file from data in the repository: a CSV file's path (already in the package's "
+    "format), or file, template and csv."
+)
+
+
 class _FileSection(_Model):
     prefix: Text = Field(description="Object-store path (directory) of the CSV file.")
     object_key: Text = Field(description="Object name of the CSV file under the prefix.")
@@ -424,6 +534,7 @@ class _FileSection(_Model):
         default="update",
         description="upsert: create and update; partial: create partial assets; update: update only.",
     )
+    source: SourceField | None = Field(default=None, description=_SOURCE_DESCRIPTION)
 
 
 class AssetsSection(_FileSection):
@@ -520,6 +631,7 @@ class LineageSection(_Model):
 
     prefix: Text = Field(description="Object-store path (directory) of the lineage CSV file.")
     object_key: Text = Field(description="Object name of the lineage CSV file.")
+    source: SourceField | None = Field(default=None, description=_SOURCE_DESCRIPTION)
 
 
 class LineageOptions(_Model):

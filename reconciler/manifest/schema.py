@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import types
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, TypeAdapter
 from pydantic_core import PydanticUndefined
@@ -111,14 +111,38 @@ def _inner_model(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
+def _as_written(annotation: Any) -> Any:
+    """The type a field's validator takes as written, where it says (``json_schema_input_type``:
+    ``source`` is a path or a mapping), else ``annotation``."""
+    inner = annotation
+    while True:
+        origin = get_origin(inner)
+        if origin in (Union, types.UnionType):
+            args = [a for a in get_args(inner) if a is not type(None)]
+            if len(args) != 1:
+                return annotation
+            inner = args[0]
+        elif origin is Annotated:
+            for meta in inner.__metadata__:
+                written = getattr(meta, "json_schema_input_type", Any)
+                if written is not Any and written is not PydanticUndefined:
+                    return written
+            inner = get_args(inner)[0]
+        else:
+            return annotation
+
+
 def _type_text(annotation: Any) -> str:
-    annotation = _strip(annotation)
+    annotation = _strip(_as_written(annotation))
     origin = get_origin(annotation)
     if origin is Literal:
         values = get_args(annotation)
         return "one of " + ", ".join(f"`{v}`" for v in values) if len(values) < 6 else "attribute name"
     if origin is list:
-        return f"list of {_type_text(get_args(annotation)[0])}"
+        item = _strip(get_args(annotation)[0])
+        if item is Any or get_origin(item) in (Union, types.UnionType):
+            return "list"  # of items of several shapes (an inline template): the JSON Schema says which
+        return f"list of {_type_text(item)}"
     if origin is dict:
         return "map of string to string"
     if origin in (Union, types.UnionType):

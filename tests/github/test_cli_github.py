@@ -24,6 +24,7 @@ SNOWFLAKE = "asset-import/snowflake-assets.yaml"
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, github: FakeGitHub) -> Path:
     manifests = tmp_path / "manifests"
     shutil.copytree(EXAMPLES, manifests)
+    monkeypatch.chdir(tmp_path)  # outside git, data sources must be under the current directory
     monkeypatch.setenv("RECONCILER_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("RECONCILER_TARGET", "embedded")  # GITHUB_ACTIONS alone does not choose it
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")

@@ -129,6 +129,7 @@ def tenant(
 ) -> Iterator[Tenant]:
     manifests = tmp_path / "manifests"
     shutil.copytree(EXAMPLES, manifests)
+    monkeypatch.chdir(tmp_path)  # outside git, data sources must be under the current directory
     config = EmulatorConfig(
         api_key=API_KEY, db_path=tmp_path / "emulator.db", run_seconds=60, pending_seconds=5
     )

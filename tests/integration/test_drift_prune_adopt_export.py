@@ -244,10 +244,8 @@ def test_prune_guards(applied: Tenant) -> None:
     assert applied.apply().code == 0
     elsewhere = applied.manifests.parent / "elsewhere"
     elsewhere.mkdir()
-    (elsewhere / "new.yaml").write_text(
-        (applied.manifests / "asset-import/business-glossary.yaml")
-        .read_text()
-        .replace("business-glossary", "new-one")
+    (elsewhere / "new.yaml").write_text(  # one without a data source, which is relative to it
+        (applied.manifests / SNOWFLAKE).read_text().replace("snowflake-assets", "new-one")
     )
     result = applied.cli("plan", "--prune", "--max-prune", "100", str(elsewhere))
     assert result.code == 1
