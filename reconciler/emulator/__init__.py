@@ -1,5 +1,10 @@
 """An emulator of Atlan's workflow REST API (Starlette + SQLite), the default target and the test double.
 
+Besides the workflow API it serves the tenant's file API (``POST files/presignedUrl`` and the
+presigned URLs, ``routes_objects.py``) and keeps local stand-ins for the s3, gcs and adls buckets
+that manifests name, as files under one directory (layout in ``objects.py``); each run notes the
+objects it reads (``inputs.py``).
+
 Standalone test tooling: nothing here imports from the rest of the ``reconciler`` package.
 
 In-process::

@@ -9,6 +9,9 @@ This module assembles the route table and ``create_app``; each part lives in its
 - ``routes_search.py`` over ``hits.py`` (Elasticsearch-shaped answers), ``match_cache.py``
   (sorted matches per store version) and ``search.py`` (the query language);
 - ``routes_workflows.py``, ``routes_crons.py``, ``routes_tenant.py``: the rest of the API;
+  ``inputs.py``: which objects a new run reads;
+- ``routes_objects.py``: the tenant file API, its presigned URLs (``presign.py``) and the admin
+  object routes, over the object stores of ``objects.py``;
 - ``routes_admin.py``: the admin endpoints.
 """
 
@@ -25,8 +28,9 @@ from starlette.routing import Route
 from reconciler.emulator.config import EmulatorConfig
 from reconciler.emulator.errors import error_body
 from reconciler.emulator.faults import API_PREFIX
-from reconciler.emulator.gateway import ADMIN_PREFIX, DroppedConnection, EmulatorApp
+from reconciler.emulator.gateway import ADMIN_OBJECTS_PREFIX, ADMIN_PREFIX, DroppedConnection, EmulatorApp
 from reconciler.emulator.handlers import json_response
+from reconciler.emulator.presign import OBJECT_PREFIX
 from reconciler.emulator.routes_admin import (
     admin,
     admin_clock,
@@ -39,6 +43,7 @@ from reconciler.emulator.routes_admin import (
     admin_state,
 )
 from reconciler.emulator.routes_crons import get_cron, list_crons, scheduled_queries
+from reconciler.emulator.routes_objects import admin_object, admin_objects, presigned_object, presigned_url
 from reconciler.emulator.routes_search import search_runs, search_templates
 from reconciler.emulator.routes_tenant import get_credential, whoami
 from reconciler.emulator.routes_workflows import (
@@ -73,6 +78,8 @@ def _routes() -> list[Route]:
         Route(f"{api}/runs/{{run_id:str}}/stop", stop_run, methods=["POST"]),
         Route(f"{api}/whoami", whoami, methods=["GET"]),
         Route(f"{api}/credentials/{{guid:str}}", get_credential, methods=["GET"]),
+        Route(f"{api}/files/presignedUrl", presigned_url, methods=["POST"]),
+        Route(f"{OBJECT_PREFIX}{{key:path}}", presigned_object, methods=["GET", "PUT"]),
         Route(f"{api}/workflows/triggerAsOwner", submit_workflow, methods=["POST"]),
         Route(f"{api}{family}/indexsearch", search_templates, methods=["POST"]),
         Route(f"{api}{family}/submit", submit_workflow, methods=["POST"]),
@@ -88,6 +95,8 @@ def _routes() -> list[Route]:
         Route(f"{ADMIN_PREFIX}credentials", admin(admin_credentials), methods=["GET"]),
         Route(f"{ADMIN_PREFIX}state", admin(admin_state), methods=["GET"]),
         Route(f"{ADMIN_PREFIX}reset", admin(admin_reset), methods=["POST"]),
+        Route(f"{ADMIN_PREFIX}objects", admin_objects, methods=["GET"]),
+        Route(f"{ADMIN_OBJECTS_PREFIX}{{location:path}}", admin_object, methods=["GET", "PUT", "DELETE"]),
     ]
 
 

@@ -134,6 +134,12 @@ class EmulatorConfig:
     clock: Clock = field(default_factory=Clock)
     max_body_bytes: int = 8 * 1024 * 1024
     """Largest request body accepted (8 MiB); a larger one is answered 413 without being read whole."""
+    max_object_bytes: int = 512 * 1024 * 1024
+    """Largest object a PUT stores (512 MiB), to a presigned URL or the admin endpoint; larger is
+    answered 413. Uploads go straight to disk, so memory holds one chunk at a time whatever this is."""
+    objects_dir: Path | str | None = None
+    """Where the object stores keep their files (layout in ``objects.py``). None: ``objects``
+    beside ``db_path``, or, for ":memory:", a temporary directory removed when the app closes."""
     max_json_depth: int = 64
     """Deepest nesting of arrays and objects accepted in a request body; deeper is answered 400."""
     request_log_limit: int = 10_000
@@ -146,13 +152,26 @@ class EmulatorConfig:
     def __post_init__(self) -> None:
         if not self.api_key:
             raise ConfigError("api_key must not be empty")
-        for name in ("max_body_bytes", "max_json_depth", "request_log_limit", "request_log_body_bytes"):
+        for name in (
+            "max_body_bytes",
+            "max_object_bytes",
+            "max_json_depth",
+            "request_log_limit",
+            "request_log_body_bytes",
+        ):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1")
         if self.run_seconds < 0 or self.pending_seconds < 0:
             raise ConfigError("run_seconds and pending_seconds must not be negative")
         if not 0.0 <= self.failure_rate <= 1.0:
             raise ConfigError("failure_rate must be between 0 and 1")
+
+    def objects_root(self) -> Path | None:
+        if self.objects_dir is not None:
+            return Path(self.objects_dir)
+        if str(self.db_path) == ":memory:":
+            return None
+        return Path(self.db_path).parent / "objects"
 
     def __repr__(self) -> str:  # the key never appears in reprs or logs
         return f"EmulatorConfig(db_path={self.db_path!r}, role={self.role!r}, run_seconds={self.run_seconds})"

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.emulator.config import FaultConfig
+from reconciler.emulator.presign import OBJECT_PREFIX
 
 _ENDPOINTS: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
     (method, re.compile(pattern), name)
@@ -39,6 +40,7 @@ _ENDPOINTS: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
         ("GET", r"runs/cron/[^/]+", "runs/cron/{{name}}"),
         ("GET", r"whoami", "whoami"),
         ("GET", r"credentials/[^/]+", "credentials/{{guid}}"),
+        ("POST", r"files/presignedUrl", "files/presignedUrl"),
     )
 )
 API_PREFIX = "/api/service/"
@@ -47,8 +49,11 @@ API_PREFIX = "/api/service/"
 def endpoint_of(method: str, path: str, query: str) -> str:
     """The endpoint a request addresses, e.g. ``POST workflows/{name}`` or ``POST workflows?submit=true``.
 
-    Requests that match no endpoint are named by their raw path.
+    Requests that match no endpoint are named by their raw path; those to presigned URLs are
+    ``PUT objects/{key}``, ``GET objects/{key}`` and ``HEAD objects/{key}``.
     """
+    if path.startswith(OBJECT_PREFIX):
+        return f"{method} objects/{{key}}"
     relative = path.removeprefix(API_PREFIX).rstrip("/")
     for wanted, pattern, name in _ENDPOINTS:
         match = pattern.fullmatch(relative)
@@ -60,9 +65,12 @@ def endpoint_of(method: str, path: str, query: str) -> str:
     return f"{method} {relative}"
 
 
+WRITE_METHODS = ("POST", "PUT")
+
+
 def is_write(method: str, endpoint: str) -> bool:
-    """Every POST but the searches changes state."""
-    return method == "POST" and not endpoint.endswith("indexsearch")
+    """Every POST but the searches changes state, and so does an object's PUT."""
+    return method in WRITE_METHODS and not endpoint.endswith("indexsearch")
 
 
 @dataclass(frozen=True)
@@ -150,7 +158,8 @@ class RequestLog:
     """Every API request (not admin or health): method, path, endpoint, status, fault, body.
 
     Bodies are kept with credential payloads reduced to their parameter and type; the
-    Authorization header is never recorded. Counts are kept for every request ever seen.
+    Authorization header is never recorded, nor an object's bytes (their size only) or a
+    presigned URL's signature (see ``gateway.py``). Counts are kept for every request ever seen.
 
     Memory is bounded whatever the traffic: a ring of ``limit`` records (the oldest dropped first),
     whose bodies together take at most ``body_bytes`` bytes of request text; past that the oldest
@@ -168,8 +177,9 @@ class RequestLog:
         self._status_counts: dict[str, Counter[str]] = {}
         self._seq = 0
 
-    def add(self, record: dict[str, Any], body: bytes = b"") -> None:
-        record["body"] = _logged_body(body)
+    def add(self, record: dict[str, Any], body: bytes = b"", *, object_bytes: int | None = None) -> None:
+        """Keep ``record`` with ``body``; an object's bytes are never kept, ``object_bytes`` says how many."""
+        record["body"] = _logged_body(body) if object_bytes is None else _size_only(object_bytes)
         kept = len(body) if body and len(body) <= LOGGED_BODY_LIMIT else 0
         with self._lock:
             self._seq += 1
@@ -216,11 +226,15 @@ class RequestLog:
             return cleared
 
 
+def _size_only(size: int) -> str | None:
+    return f"({size} bytes, not kept)" if size else None
+
+
 def _logged_body(body: bytes) -> Any:
     if not body:
         return None
     if len(body) > LOGGED_BODY_LIMIT:
-        return f"({len(body)} bytes, not kept)"
+        return _size_only(len(body))
     try:
         return redact_body(json.loads(body))
     except (ValueError, UnicodeDecodeError):

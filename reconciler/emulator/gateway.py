@@ -6,6 +6,12 @@ fault decisions (latency, injected errors, dropped connections, lost responses) 
 routes run. It sits above Starlette's own middleware on purpose, so that under uvicorn it can
 really close the connection. Admin requests (``/_emulator/``) are checked for the key but never
 faulted nor logged; the health check (``GET /``) passes untouched.
+
+Requests to presigned URLs (``/_store/``, see ``presign.py``) carry no API key: their route checks
+the signature. They are faulted and logged like API requests, but the log keeps neither the
+signature nor the bytes (the route notes their size in the scope, ``RECEIVED``), and the body is
+not read here: the route streams it to disk within ``max_object_bytes``, as the admin object
+routes (``/_emulator/objects/``) do.
 """
 
 from __future__ import annotations
@@ -20,11 +26,15 @@ from starlette.applications import Starlette
 from starlette.types import Message, Receive, Scope, Send
 
 from reconciler.emulator.errors import error_body
-from reconciler.emulator.faults import endpoint_of
+from reconciler.emulator.faults import WRITE_METHODS, endpoint_of
 from reconciler.emulator.limits import Disconnected, Refused, read_body, replaying
+from reconciler.emulator.presign import OBJECT_PREFIX, without_signature
 from reconciler.emulator.state import Emulator
 
 ADMIN_PREFIX = "/_emulator/"
+ADMIN_OBJECTS_PREFIX = f"{ADMIN_PREFIX}objects/"
+RECEIVED = "emulator.received_bytes"
+"""Scope key where an object route notes how many bytes it received (for the request log)."""
 
 
 class DroppedConnection(httpx.RemoteProtocolError):
@@ -45,6 +55,9 @@ class EmulatorApp(Starlette):
         if path.startswith(ADMIN_PREFIX):
             if not emulator.authorized(scope):
                 await _send_error(send, 401, "Unauthorized: missing or invalid API key")
+                return
+            if path.startswith(ADMIN_OBJECTS_PREFIX):
+                await super().__call__(scope, receive, send)
                 return
             body = await self._read_body(scope, receive, send)
             if body is not None:
@@ -70,6 +83,9 @@ class EmulatorApp(Starlette):
         method, path = scope["method"], scope["path"]
         query = scope.get("query_string", b"").decode("latin-1")
         endpoint = endpoint_of(method, path, query)
+        presigned = path.startswith(OBJECT_PREFIX)
+        if presigned:
+            query = without_signature(query)
         record: dict[str, Any] = {
             "time": emulator.clock.describe()["now"],
             "method": method,
@@ -90,7 +106,7 @@ class EmulatorApp(Starlette):
             if logged:
                 return
             logged = True
-            emulator.log.add(record, body)
+            emulator.log.add(record, body, object_bytes=scope.get(RECEIVED, 0) if presigned else None)
 
         async def logging_send(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -99,15 +115,16 @@ class EmulatorApp(Starlette):
             await send(message)
 
         try:
-            if not emulator.authorized(scope):
+            if not presigned and not emulator.authorized(scope):
                 record["status"] = 401
                 await _send_error(logging_send, 401, "Unauthorized: missing or invalid API key")
                 return
-            # Read before the faults are drawn: a refused body uses up no scripted fault.
-            read = await self._read_body(scope, receive, logging_send)
-            if read is None:
-                return
-            body = read
+            if not presigned:
+                # Read before the faults are drawn: a refused body uses up no scripted fault.
+                read = await self._read_body(scope, receive, logging_send)
+                if read is None:
+                    return
+                body, receive = read, replaying(read, receive)
             decision = emulator.faults.decide(method, path, endpoint)
             record["fault"] = decision.fault
             if decision.delay_seconds > 0:
@@ -130,11 +147,11 @@ class EmulatorApp(Starlette):
                 if message["type"] == "http.response.start":
                     captured["status"] = message["status"]
                     record["status"] = message["status"]
-                    record["committed"] = 200 <= message["status"] < 300 and method == "POST"
+                    record["committed"] = 200 <= message["status"] < 300 and method in WRITE_METHODS
                 if fault is None:
                     await logging_send(message)
 
-            await super().__call__(scope, replaying(body, receive), capturing_send)
+            await super().__call__(scope, receive, capturing_send)
             if fault is not None:
                 mode = fault.removeprefix("lost-")
                 if mode == "drop":

@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from reconciler.emulator.errors import ApiProblem
 from reconciler.emulator.handlers import api, emulator_of, json_body, json_object, json_response
+from reconciler.emulator.inputs import run_inputs
 from reconciler.emulator.runs import RunEntry
 from reconciler.emulator.state import Emulator
 from reconciler.emulator.store import DEFAULT_NAMESPACE, TemplateEntry
@@ -32,6 +33,11 @@ async def _write(request: Request) -> tuple[Emulator, Mapping[str, Any]]:
     """What a write to a workflow starts from: a known endpoint family, the emulator, the body."""
     _family(request)
     return emulator_of(request), await json_object(request)
+
+
+def _inputs(emulator: Emulator, spec: Any, payload: Any = None) -> list[dict[str, Any]]:
+    """The objects a new run reads, looked at before the store's write (which holds its lock)."""
+    return run_inputs(spec, payload=payload, credential=emulator.store.credential, objects=emulator.objects)
 
 
 def _template_response(entry: TemplateEntry) -> dict[str, Any]:
@@ -55,6 +61,7 @@ async def create_workflow(request: Request) -> Response:
         owner=emulator.settings.username,
         submit=submit,
         settings=emulator.run_settings(),
+        inputs=_inputs(emulator, body.get("spec"), body.get("payload")) if submit else None,
     )
     return json_response(_template_response(entry))
 
@@ -82,7 +89,8 @@ async def submit_workflow(request: Request) -> Response:
     if template.source["metadata"].get("namespace", DEFAULT_NAMESPACE) != namespace:
         raise ApiProblem(404, f'workflowtemplates.argoproj.io "{name}" not found in namespace "{namespace}"')
     now = emulator.clock.now()
-    run = emulator.store.submit(name, now=now, settings=emulator.run_settings())
+    inputs = _inputs(emulator, template.source["spec"])
+    run = emulator.store.submit(name, now=now, settings=emulator.run_settings(), inputs=inputs)
     return json_response(_run_response(run, now))
 
 

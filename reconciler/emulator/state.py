@@ -1,4 +1,5 @@
-"""The state behind one app: store, clock, faults, request log, live settings and the search cache."""
+"""The state behind one app: store, object stores, clock, faults, request log, live settings and the
+search cache."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from starlette.types import Scope
 from reconciler.emulator.config import EmulatorConfig
 from reconciler.emulator.faults import FaultInjector, RequestLog
 from reconciler.emulator.match_cache import SortedMatches
+from reconciler.emulator.objects import ObjectStore
+from reconciler.emulator.presign import Presigner
 from reconciler.emulator.store import RunSettings, Store
 
 
@@ -29,12 +32,14 @@ class Settings:
 
 
 class Emulator:
-    """The state behind one app: store, clock, faults, request log and live settings."""
+    """The state behind one app: store, object stores, clock, faults, request log and live settings."""
 
     def __init__(self, config: EmulatorConfig) -> None:
         self.config = config
         self.clock = config.clock
         self.store = Store(config.db_path)
+        self.objects = ObjectStore(config.objects_root())
+        self.presigner = Presigner(config.api_key)
         self.faults = FaultInjector(config.faults, config.seed)
         self.log = RequestLog(config.request_log_limit, config.request_log_body_bytes)
         self.settings = Settings(
@@ -56,3 +61,4 @@ class Emulator:
 
     def close(self) -> None:
         self.store.close()
+        self.objects.close()

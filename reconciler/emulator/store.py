@@ -503,7 +503,14 @@ class Store:
             created[parameter] = guid
         return created
 
-    def _new_run(self, template: TemplateEntry, rv: int, now: float, settings: RunSettings) -> str:
+    def _new_run(
+        self,
+        template: TemplateEntry,
+        rv: int,
+        now: float,
+        settings: RunSettings,
+        inputs: list[dict[str, Any]] | None,
+    ) -> str:
         attempt = 0
         while True:
             name = run_name(template.name, settings.seed, rv, attempt)
@@ -524,7 +531,7 @@ class Store:
             **(workflow_metadata.get("annotations") or {}),
         }
         ref = {"name": template.name}
-        run_source = {
+        run_source: dict[str, Any] = {
             "apiVersion": API_VERSION,
             "kind": "Workflow",
             "metadata": {
@@ -544,6 +551,8 @@ class Store:
                 "storedWorkflowTemplateSpec": {**spec, "workflowTemplateRef": ref},
             },
         }
+        if inputs:
+            run_source["status"]["inputs"] = inputs  # the objects it reads (inputs.py)
         outcome = decide_outcome(settings.seed, name, settings.failure_rate)
         self._connection().execute(
             "INSERT INTO runs (name, template, rv, created_at, pending_seconds, run_seconds, outcome, source)"
@@ -569,8 +578,10 @@ class Store:
         owner: str,
         submit: bool,
         settings: RunSettings,
+        inputs: list[dict[str, Any]] | None = None,
     ) -> tuple[TemplateEntry, RunEntry | None]:
-        """Create a template (and, with ``submit``, its first run); 409 if the name is taken."""
+        """Create a template (and, with ``submit``, its first run, noting ``inputs``); 409 if the
+        name is taken."""
         metadata, spec = _metadata_and_spec(body)
         items = _credential_items(body.get("payload"))
         with self._write() as rv:
@@ -602,7 +613,7 @@ class Store:
             entry = TemplateEntry(
                 int(cursor.lastrowid or 0), name, rv, owner, credentials, source, _dumps(source)
             )
-            run_created = self._new_run(entry, rv, now, settings) if submit else ""
+            run_created = self._new_run(entry, rv, now, settings, inputs) if submit else ""
         return self.template(name), (self.run(run_created) if run_created else None)
 
     def update(self, name: str, body: Mapping[str, Any], *, seed: int) -> TemplateEntry:
@@ -674,13 +685,15 @@ class Store:
             )
         return self.template(name)
 
-    def submit(self, name: str, *, now: float, settings: RunSettings) -> RunEntry:
-        """A new run of template ``name``; 404 if there is no such (live) template."""
+    def submit(
+        self, name: str, *, now: float, settings: RunSettings, inputs: list[dict[str, Any]] | None = None
+    ) -> RunEntry:
+        """A new run of template ``name``, noting ``inputs``; 404 if there is no such (live) template."""
         with self._write() as rv:
             current = self._templates.get(name)
             if current is None:
                 raise _not_found(name)
-            created = self._new_run(current, rv, now, settings)
+            created = self._new_run(current, rv, now, settings, inputs)
         return self.run(created)
 
     def stop(self, name: str, *, now: float) -> RunEntry:

@@ -1,4 +1,5 @@
-"""A served emulator on 127.0.0.1 (uvicorn on a thread) and an authenticated client for it."""
+"""A served emulator on 127.0.0.1 (uvicorn on a thread), an authenticated client for it, and
+presigned URLs of its tenant store."""
 
 from __future__ import annotations
 
@@ -72,3 +73,16 @@ def create(client: httpx.Client) -> Callable[..., dict[str, Any]]:
         return result
 
     return _create
+
+
+@pytest.fixture
+def presign(client: httpx.Client) -> Callable[..., str]:
+    """A presigned URL from ``POST files/presignedUrl``: ``presign(key, method="PUT", expiry="30s")``."""
+
+    def _presign(key: str, method: str = "PUT", expiry: str = "30s") -> str:
+        response = client.post("files/presignedUrl", json={"key": key, "expiry": expiry, "method": method})
+        assert response.status_code == 200, response.text
+        url: str = response.json()["url"]
+        return url
+
+    return _presign

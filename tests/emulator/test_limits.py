@@ -73,13 +73,15 @@ def test_the_defaults_are_the_documented_ones() -> None:
     config = EmulatorConfig(api_key="k")
     assert config.max_body_bytes == 8 * 1024 * 1024
     assert config.max_json_depth == 64
+    assert config.max_object_bytes == 512 * 1024 * 1024
     assert config.request_log_limit == 10_000
     assert config.request_log_body_bytes == 16 * 1024 * 1024
     assert faults.LOGGED_BODY_LIMIT == LOGGED_BODY_LIMIT
 
 
 @pytest.mark.parametrize(
-    "setting", ["max_body_bytes", "max_json_depth", "request_log_limit", "request_log_body_bytes"]
+    "setting",
+    ["max_body_bytes", "max_object_bytes", "max_json_depth", "request_log_limit", "request_log_body_bytes"],
 )
 def test_limits_must_be_positive(setting: str) -> None:
     settings: dict[str, Any] = {setting: 0}
