@@ -10,7 +10,7 @@ UV := $(PYTHON) -m uv
 RUN := $(UV) run --frozen --no-sync
 MANIFESTS ?= manifests
 
-.PHONY: help setup setup-sdk docs demo test lint typecheck unit bench clean
+.PHONY: help setup setup-sdk setup-azurite docs demo test lint typecheck unit bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -28,9 +28,21 @@ help:  ## list the targets
 	$(UV) pip install --quiet --python .venv-sdk/bin/python --require-hashes -r tests/sdk/requirements.txt
 	@touch $@
 
+# Azurite, Azure Blob Storage's local server, for the object-store tests (tests/stores): from the
+# npm registry, installed from the committed lock file with install scripts off. 3.35.0 is the last
+# release whose engines allow Node 20.
+AZURITE_LOCK := tests/stores/azurite/package.json tests/stores/azurite/package-lock.json
+.venv-azurite/.installed: $(AZURITE_LOCK)
+	mkdir -p .venv-azurite
+	cp $(AZURITE_LOCK) .venv-azurite/
+	cd .venv-azurite && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
+
 setup: .venv/.synced  ## create .venv from the lock file
 
 setup-sdk: .venv-sdk/.installed  ## create .venv-sdk with the unmodified Atlan SDK
+
+setup-azurite: .venv-azurite/.installed  ## install Azurite (npm) into .venv-azurite for tests/stores
 
 # Stand-in credentials so the examples resolve on a fresh machine; real ones come from the environment.
 DEMO_ENV := AWS_ACCESS_KEY_ID="$${AWS_ACCESS_KEY_ID:-AKIADEMO}" \
@@ -64,7 +76,7 @@ lock-action: setup  ## regenerate requirements/action.txt (the action's hash-pin
 	$(RUN) uv export --frozen --no-dev --group build --no-emit-project --format requirements-txt > requirements/action.txt.tmp
 	mv requirements/action.txt.tmp requirements/action.txt
 
-unit: setup setup-sdk  ## pytest only
+unit: setup setup-sdk setup-azurite  ## pytest only
 	$(RUN) pytest --cov --cov-report=term --cov-fail-under=90
 
 test: lint unit  ## everything CI runs: lint, types, layering, tests
@@ -79,4 +91,4 @@ bench: setup setup-sdk  ## start-up, rendering 1M CSV rows, then the scale bench
 	$(RUN) python benchmarks/scale.py
 
 clean:  ## remove the environments and local state
-	rm -rf .venv .venv-sdk .reconciler .pytest_cache .mypy_cache .ruff_cache .coverage
+	rm -rf .venv .venv-sdk .venv-azurite .reconciler .pytest_cache .mypy_cache .ruff_cache .coverage

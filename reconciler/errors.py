@@ -13,6 +13,10 @@ and chained with ``raise ... from exc``::
     ├── PlanFileError            a saved plan cannot be read, is stale, or is not what planning decides
     ├── PlanningError            the live state makes a safe plan impossible (a name taken by someone
     │                            else, a prune beyond its guards)
+    ├── ObjectStoreError         an object store (S3, GCS, Azure Blob, the tenant's own store)
+    │   │                        refused or failed a request, or no credentials were found for it
+    │   │                        (``reconciler.stores``)
+    │   └── PreconditionFailedError  a conditional write found another object than the one expected
     ├── GitHubError              the Actions environment is incomplete, or GitHub's REST API
     │   │                        refused or failed a request (``reconciler.github``)
     │   └── PlanMismatchError    (reconciler.github) apply's plan is not the one reviewed on the PR
@@ -92,6 +96,23 @@ class SettingsError(ReconcilerError):
 
 class PlanFileError(ReconcilerError):
     """A saved plan file is unreadable, from another version, or stale."""
+
+
+class ObjectStoreError(ReconcilerError):
+    """An object store failed a request or cannot be reached with the credentials at hand.
+
+    The message names the object (``s3://bucket/key``) and what went wrong, never a credential
+    or a presigned URL. ``status`` is the HTTP status when the store answered, None otherwise.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class PreconditionFailedError(ObjectStoreError):
+    """A conditional write was refused: the object exists although it was to be created, or it is
+    no longer the version (ETag or generation) it was expected to be."""
 
 
 class GitHubError(ReconcilerError):

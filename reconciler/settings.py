@@ -41,6 +41,13 @@ def _check_base_url(value: str | None) -> str | None:
     return value.rstrip("/") if value else value
 
 
+def _check_endpoint(value: str | None) -> str | None:
+    # Object-store endpoints: a local server in tests, an S3-compatible store, a private link.
+    if value is not None and not re.match(r"^https?://[^/\s]+", value):
+        raise ValueError("must be an http(s) URL such as http://127.0.0.1:9000")
+    return value.rstrip("/") if value else None
+
+
 def _blank_is_unset(value: Any) -> Any:
     # RECONCILER_TARGET is read in any case, and set to nothing it is the same as unset.
     if isinstance(value, str):
@@ -129,6 +136,30 @@ class Settings(BaseSettings):
         description="Keep validated manifests under <state dir>/cache, keyed by file content.",
     )
 
+    # -- object stores (reconciler.stores): where uploads go, and which credentials may be used --
+    s3_endpoint: Annotated[str | None, AfterValidator(_check_endpoint)] = Field(
+        default=None,
+        validation_alias="RECONCILER_S3_ENDPOINT",
+        description="S3 endpoint URL instead of AWS's regional one (an S3-compatible store, a local server).",
+    )
+    gcs_endpoint: Annotated[str | None, AfterValidator(_check_endpoint)] = Field(
+        default=None,
+        validation_alias="RECONCILER_GCS_ENDPOINT",
+        description="Google Cloud Storage JSON API endpoint instead of Google's (a local server).",
+    )
+    azure_blob_endpoint: Annotated[str | None, AfterValidator(_check_endpoint)] = Field(
+        default=None,
+        validation_alias="RECONCILER_AZURE_BLOB_ENDPOINT",
+        description="Azure Blob endpoint of the storage account, instead of "
+        "https://<account>.blob.core.windows.net (e.g. Azurite's http://127.0.0.1:10000/devstoreaccount1).",
+    )
+    cloud_metadata: bool = Field(
+        default=False,
+        validation_alias="RECONCILER_CLOUD_METADATA",
+        description="Let uploads take credentials from the cloud's instance or container metadata "
+        "endpoint (a self-hosted runner's VM role); off, only the environment's variables and "
+        "credential files are used.",
+    )
     def manifest_environ(self, environ: Mapping[str, str]) -> ManifestEnviron:
         """The variables ``${env:NAME}`` may read: ``environ`` within RECONCILER_ENV_ALLOW."""
         patterns = tuple(p.strip() for p in self.env_allow.split(",") if p.strip())

@@ -11,6 +11,7 @@ from reconciler.redaction import SECRETS
 from tests.github.conftest import PR_NUMBER, TOKEN
 from tests.github.fake_github import FakeGitHub
 from tests.helpers import CANARY
+from tests.network_guard import loopback_guard, loopback_only  # noqa: F401 - autouse: loopback only
 
 
 @pytest.fixture(autouse=True)

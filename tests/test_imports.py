@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-NETWORK = ("httpx", "anyio", "httpcore", "starlette", "uvicorn")
+NETWORK = ("httpx", "anyio", "httpcore", "starlette", "uvicorn", "obstore", "google")
 
 
 def loaded_after(code: str) -> set[str]:

@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 import httpx
 
-from reconciler.atlan import queries, settle
+from reconciler.atlan import files, queries, settle
 from reconciler.atlan.listing import (
     DEFAULT_PAGE_CONCURRENCY,
     DEFAULT_PAGE_SIZE,
@@ -203,6 +203,13 @@ class AtlanWorkflowClient:
         except NotFoundError:
             return None
         return dict(data) if isinstance(data, Mapping) else None
+
+    async def presigned_url(
+        self, key: str, method: files.PresignMethod, *, expiry: str = files.DEFAULT_EXPIRY
+    ) -> str:
+        """A presigned URL to PUT or GET ``key`` in the tenant's own object store
+        (``POST files/presignedUrl``, reconciler/atlan/files.py); a credential, never to be shown."""
+        return await files.presigned_url(self._transport, key, method, expiry=expiry)
 
     # -- writing ---------------------------------------------------------------------------------
 
