@@ -3,7 +3,7 @@ needs filled, known typeNames, and the encoding each cell is parsed with (``voca
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from reconciler.data.tokenizer import trim
 from reconciler.data.vocabulary import SectionSpec, cell_check, multi_valued, type_check
@@ -58,9 +58,15 @@ class RowChecker:
                 if at is None or not row[at]:
                     found.append((column, f"is empty, and every {type_name} row needs it"))
         for index, check, split in self.cells:
-            text = row[index]
-            for value in text.split("\n") if split else (text,):
-                message = check(trim(value)) if value.strip() else None
-                if message:
-                    found.append((self.header[index], message))
+            found.extend((self.header[index], message) for message in cell_problems(check, split, row[index]))
         return found
+
+
+def cell_problems(check: Callable[[str], str | None], split: bool, text: str) -> list[str]:
+    """What ``check`` finds wrong with a cell (with ``split``, with each of its lines)."""
+    found = []
+    for value in text.split("\n") if split else (text,):
+        message = check(trim(value)) if value.strip() else None
+        if message:
+            found.append(message)
+    return found

@@ -38,22 +38,27 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
+from itertools import compress, islice
+from operator import eq, itemgetter
 from pathlib import Path
 from typing import IO
 
 from reconciler.data.checks import RAGGED, RowChecker
+from reconciler.data.columns import Built, ColumnPlan
 from reconciler.data.options import CsvOptions, Section
 from reconciler.data.problems import Problems
 from reconciler.data.template import LIST_LINE_BREAK, Cell, Element, Parts, Template
-from reconciler.data.tokenizer import TRIMMED, CsvSyntaxError, read_records, split_multivalue, trim
+from reconciler.data.tokenizer import TRIMMED, CsvSyntaxError, record_batches, split_multivalue, trim
 from reconciler.data.vocabulary import SECTION_SPECS, SectionSpec
-from reconciler.data.writer import CsvWriter, check_separator
+from reconciler.data.writer import Columns, CsvWriter, check_separator
 
 # Identity hashes held in memory (8 MB) before a sorted run of them goes to disk. Up to this many
 # rows, repeats are found with one set (in C); beyond, the runs are merged (in Python, slower).
 LEDGER_CHUNK = 1 << 20
 SPOOL_BYTES = 8 << 20  # the rows of a second template element stay in memory up to this size
+# Build batches column by column where they can be (reconciler/data/columns.py); tests turn it off
+# to compare with the row-by-row path.
+COLUMNAR = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,11 +104,14 @@ def render_source(
         ]
         writers = [main, *(CsvWriter(spool, field_separator) for spool in spools)]
 
-        def write(element: int, batch: list[Group]) -> None:
+        def write(element: int, lines: Sequence[int], batch: Rows, identities: list[object]) -> None:
             nonlocal rows
-            writers[element].writerows([row for _, row, _ in batch])
-            ledger.extend([identity for _, _, identity in batch])
-            rows += len(batch)
+            if isinstance(batch, Columns):
+                writers[element].write_columns(batch)
+            else:
+                writers[element].writerows(batch)
+            ledger.extend(identities)
+            rows += len(identities)
 
         _Renderer(template, options, problems).run(source, write)
         for spool in spools:
@@ -118,8 +126,10 @@ def render_source(
 
 # A finished row: the line it (first) comes from, its cells, its identity.
 Group = tuple[int, list[str], object]
-# Where a template element's finished rows go, in batches: the element, the rows.
-Emit = Callable[[int, list[Group]], None]
+# Where a template element's finished rows go, in batches: the element, and the rows' lines, cells
+# (as rows or as columns) and identities.
+Rows = Sequence[Sequence[str]] | Columns
+Emit = Callable[[int, Sequence[int], Rows, list[object]], None]
 _BATCH = 4096
 
 
@@ -130,38 +140,71 @@ class _Renderer:
         self.options = options
         self.problems = problems
         self.plans = [_ElementPlan(element, template, options, problems) for element in template.elements]
+        # Batches are built column by column (reconciler/data/columns.py) when every element can be.
+        self.columnar = COLUMNAR and all(plan.columns is not None for plan in self.plans)
+        self.wide = max((plan.width for plan in self.plans), default=0)
 
     def run(self, source: Path, emit: Emit) -> None:
         streams = [_Stream(plan, emit, self.problems) for plan in self.plans]
-        pairs = list(zip(self.plans, streams, strict=True))
         width = 0
+        header = self.options.header_row
         try:
-            records = read_records(source, self.options)
-            if self.options.header_row:
-                header = next(records, None)
-                width = len(header[1]) if header else 0
-            for line, fields in records:
-                if not any(fields):  # a blank line, or only separators
-                    continue
-                if width and len(fields) != width and (len(fields) < width or any(fields[width:])):
-                    self.problems.add(line, "", RAGGED.format(len(fields), width))
-                    continue
-                # A row with a problem is left out, as if it were not there: a repeat it hides
-                # shows once it is fixed, and one bad cell in a column repeated on every row (a
-                # glossary's name) does not turn into a repeat on every row after it.
-                for plan, stream in pairs:
-                    if not plan.expands:
-                        if (row := plan.row(fields, line)) is not None:
-                            stream.push(line, row)
-                        continue
-                    for expanded in plan.expand(fields, line):
-                        stream.push(line, expanded)
+            for lines, rows in record_batches(source, self.options):
+                if header:
+                    header = False
+                    width = len(rows[0])
+                    lines, rows = lines[1:], rows[1:]
+                if not (self.columnar and self._columns(lines, rows, width, streams)):
+                    self._rows(lines, rows, width, streams)
         except CsvSyntaxError as exc:
             self.problems.add(exc.line, "", str(exc))
         except OSError as exc:
             self.problems.add(0, "", f"cannot read: {exc.strerror or exc}")
         for stream in streams:
             stream.close()
+
+    def _rows(self, lines: Sequence[int], rows: list[list[str]], width: int, streams: list[_Stream]) -> None:
+        """A batch, one row at a time: the reference path, and the one that reports problems."""
+        pairs = list(zip(self.plans, streams, strict=True))
+        for line, fields in zip(lines, rows, strict=True):
+            if not any(fields):  # a blank line, or only separators
+                continue
+            if width and len(fields) != width and (len(fields) < width or any(fields[width:])):
+                self.problems.add(line, "", RAGGED.format(len(fields), width))
+                continue
+            # A row with a problem is left out, as if it were not there: a repeat it hides shows
+            # once it is fixed, and one bad cell in a column repeated on every row (a glossary's
+            # name) does not turn into a repeat on every row after it.
+            for plan, stream in pairs:
+                if not plan.expands:
+                    if (row := plan.row(fields, line)) is not None:
+                        stream.push(line, row)
+                    continue
+                for expanded in plan.expand(fields, line):
+                    stream.push(line, expanded)
+
+    def _columns(
+        self, lines: Sequence[int], rows: list[list[str]], width: int, streams: list[_Stream]
+    ) -> bool:
+        """A batch, column by column; False (and nothing done) when it needs ``_rows``."""
+        if not all(map(any, rows)):  # blank lines are skipped
+            keep = list(map(any, rows))
+            lines, rows = list(compress(lines, keep)), list(compress(rows, keep))
+        if not rows:
+            return True
+        widths = set(map(len, rows))
+        if min(widths) < self.wide or (width and widths != {width}):
+            return False  # a row too short for a placeholder, or ragged: a problem to report
+        built = []
+        for plan, stream in zip(self.plans, streams, strict=True):
+            assert plan.columns is not None  # self.columnar
+            found = plan.columns.build(rows)
+            if found is None or not stream.takes(found.identities):
+                return False
+            built.append(found)
+        for stream, found in zip(streams, built, strict=True):
+            stream.extend(lines, found)
+        return True
 
 
 class _ElementPlan:
@@ -182,6 +225,7 @@ class _ElementPlan:
         self.base = [""] * len(template.header)
         self.singles: list[tuple[int, int]] = []  # "${n}" alone: output column, input column
         self.formats: list[tuple[int, Callable[..., str], list[int]]] = []  # "x/${1}/${2}"
+        format_parts: list[Parts] = []
         self.mixed: list[tuple[int, Parts]] = []  # a string inside [[ ]]
         self.lists: list[tuple[int, Cell]] = []
         self.plain_lists: list[tuple[int, int, str]] = []  # ["${n}"]: output, input column, key
@@ -205,6 +249,7 @@ class _ElementPlan:
                 self.singles.append((out, cell.width - 1))
             else:
                 self.formats.append((out, _formatter(parts), [p for p in parts if isinstance(p, int)]))
+                format_parts.append(parts)
         dynamic = [cell for cell in element.cells if not cell.fixed]
         self.checker = RowChecker(
             spec,
@@ -217,6 +262,23 @@ class _ElementPlan:
         present = [header[c] for c in spec.identity if c in header]
         self.identity: Callable[[list[str]], object] = itemgetter(*present)
         self.lists_at = frozenset([out for out, _ in self.lists] + [out for out, _, _ in self.plain_lists])
+        self.columns = (
+            ColumnPlan(
+                base=self.base,
+                singles=self.singles,
+                formats=[
+                    (out, form, used, parts)
+                    for (out, form, used), parts in zip(self.formats, format_parts, strict=True)
+                ],
+                lists=[(out, column) for out, column, _ in self.plain_lists],
+                checker=self.checker,
+                filled_only=self.filled_only,
+                identity=present,
+                options=options,
+            )
+            if dynamic and not element.expands and not self.lists
+            else None
+        )
 
     def row(self, fields: list[str], line: int) -> list[str] | None:
         """The checked output row of one input row (None when it has a problem)."""
@@ -338,13 +400,33 @@ class _Stream:
         self.last = identity
         self.done.append((line, row, identity))
         if len(self.done) > _BATCH:
-            self.emit(self.plan.index, self.done[:-1])
+            self._emit(self.done[:-1])
             self.done = self.done[-1:]
+
+    def takes(self, identities: list[object]) -> bool:
+        """Whether rows of these identities, pushed, would merge with none before them."""
+        return identities[0] != self.last and not any(map(eq, identities, islice(identities, 1, None)))
+
+    def extend(self, lines: Sequence[int], built: Built) -> None:
+        """Push a built batch (``takes`` its identities): all but its last row are done."""
+        self.close()
+        count = len(built.identities)
+        self.emit(self.plan.index, lines[:-1], built.head(count - 1), built.identities[:-1])
+        self.last = built.identities[-1]
+        self.done = [(lines[-1], built.last(), self.last)]
 
     def close(self) -> None:
         if self.done:
-            self.emit(self.plan.index, self.done)
+            self._emit(self.done)
             self.done = []
+
+    def _emit(self, groups: list[Group]) -> None:
+        self.emit(
+            self.plan.index,
+            [line for line, _, _ in groups],
+            [row for _, row, _ in groups],
+            [identity for _, _, identity in groups],
+        )
 
     def _merge(self, line: int, row: list[str]) -> None:
         first, current, _ = self.done[-1]
@@ -476,8 +558,12 @@ def _report_repeats(
     """Read the source again, keeping the rows whose identity hash repeats, and report them."""
     seen: list[tuple[int, int, object]] = []
 
-    def keep(element: int, batch: list[Group]) -> None:
-        seen.extend((element, line, identity) for line, _, identity in batch if hash(identity) in repeated)
+    def keep(element: int, lines: Sequence[int], _: Rows, identities: list[object]) -> None:
+        seen.extend(
+            (element, line, identity)
+            for line, identity in zip(lines, identities, strict=True)
+            if hash(identity) in repeated
+        )
 
     _Renderer(template, options, Problems(problems.display)).run(source, keep)
     report_repeats(seen, SECTION_SPECS[template.section], template.header, problems)

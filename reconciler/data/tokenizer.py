@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice, repeat
 from pathlib import Path
 
 from reconciler.data.options import CsvOptions
@@ -158,36 +160,100 @@ def _java_whitespace(text: str) -> bool:
 def records(lines: Iterable[str], options: CsvOptions, *, first_line: int = 1) -> Iterator[Record]:
     """Records from physical lines (their line break kept or not); raises ``CsvSyntaxError`` for a
     quoted field still open at the end."""
-    tokenizer = Tokenizer(options)
-    separator, quote, escape = options.separator, options.quote, options.escape or options.quote
-    plain = not options.strict_quotes
-    start = first_line
-    fields: list[str] = []
-    for number, raw in enumerate(lines, start=first_line):
-        line = raw[:-1] if raw.endswith("\n") else raw
-        if not tokenizer.pending:
-            if plain and quote not in line and escape not in line:
-                yield number, line.split(separator)  # the common line, without the state machine
-                continue
-            start = number
-            fields = tokenizer.parse_line(line)
-        else:
-            fields.extend(tokenizer.parse_line(line))
-        if not tokenizer.pending:
-            yield start, fields
-    if tokenizer.pending:
-        raise CsvSyntaxError(start, f"a quoted field opened on line {start} is never closed")
+    for numbers, rows in _batches(([line] for line in lines), options, first_line, whole_lines=False):
+        yield from zip(numbers, rows, strict=True)
 
 
 def read_records(path: Path, options: CsvOptions) -> Iterator[Record]:
     """The records of a file, streamed; ``CsvSyntaxError`` for an unterminated quote or bytes the
     encoding cannot decode (at the line they are on)."""
-    with path.open(encoding=options.codec, newline=None) as text:
+    for numbers, rows in record_batches(path, options):
+        yield from zip(numbers, rows, strict=True)
+
+
+# Physical lines read at a time by record_batches. Small batches keep the rows being built in the
+# CPU's caches and out of the cyclic collector's older generations: at 1,000,000 rows (in-process,
+# interleaved, best of 4) 512 lines took 2.85 s, 1,024 3.1 s, 8,192 3.8 s; 128 and 256 no better.
+BATCH_LINES = 512
+
+
+def record_batches(path: Path, options: CsvOptions) -> Iterator[tuple[Sequence[int], list[list[str]]]]:
+    """``read_records`` a batch at a time: the records' lines and their fields, in order.
+
+    A batch of lines without a quote or escape character is split in a few calls, not line by
+    line. Each record comes whole in one batch (one whose quoted field spans a batch of lines
+    comes in the next).
+    """
+    try:
+        yield from _batches(_line_chunks(path, options.codec), options, 1, whole_lines=True)
+    except UnicodeDecodeError as exc:
+        line = undecodable_line(path, options.codec)
+        raise CsvSyntaxError(line, f"not valid {options.encoding}: {exc.reason}") from exc
+
+
+def _line_chunks(path: Path, codec: str) -> Iterator[list[str]]:
+    """The file's physical lines, ``BATCH_LINES`` at a time, each ending with its only ``\\n`` (the
+    last may lack it)."""
+    consumed = 0
+    with path.open(encoding=codec, newline=None) as text:
         try:
-            yield from records(text, options)
-        except UnicodeDecodeError as exc:
-            line = undecodable_line(path, options.codec)
-            raise CsvSyntaxError(line, f"not valid {options.encoding}: {exc.reason}") from exc
+            while chunk := list(islice(text, BATCH_LINES)):
+                consumed += len(chunk)
+                yield chunk
+            return
+        except UnicodeDecodeError:
+            pass
+    # The lines a failed chunk read before the bad bytes went with it: read them again one at a
+    # time, so that every record before the bad line is yielded, as a line-by-line reader would,
+    # until the same bytes fail again (the file is decoded in the same blocks from its start).
+    with path.open(encoding=codec, newline=None) as text:
+        deque(islice(text, consumed), maxlen=0)
+        for line in text:
+            yield [line]
+
+
+def _batches(
+    chunks: Iterable[list[str]], options: CsvOptions, first_line: int, *, whole_lines: bool
+) -> Iterator[tuple[Sequence[int], list[list[str]]]]:
+    """Records from chunks of physical lines. ``whole_lines``: every line but the file's last ends
+    with a ``\\n``, its only one (as a file opened with ``newline=None`` reads), so that a chunk
+    can be split as one string."""
+    tokenizer = Tokenizer(options)
+    separator, quote, escape = options.separator, options.quote, options.escape or options.quote
+    plain = not options.strict_quotes
+    number = first_line  # the physical line of the next line read
+    start = first_line  # where the record still open began
+    fields: list[str] = []
+    for chunk in chunks:
+        if whole_lines and plain and not tokenizer.pending:
+            block = "".join(chunk)
+            if quote not in block and escape not in block:  # the common chunk: no state machine
+                lines = block.split("\n", len(chunk))[: len(chunk)]
+                yield range(number, number + len(chunk)), list(map(str.split, lines, repeat(separator)))
+                number += len(chunk)
+                continue
+        numbers: list[int] = []
+        rows: list[list[str]] = []
+        for raw in chunk:
+            line = raw[:-1] if raw.endswith("\n") else raw
+            if not tokenizer.pending:
+                if plain and quote not in line and escape not in line:
+                    numbers.append(number)  # the common line, without the state machine
+                    rows.append(line.split(separator))
+                    number += 1
+                    continue
+                start = number
+                fields = tokenizer.parse_line(line)
+            else:
+                fields.extend(tokenizer.parse_line(line))
+            if not tokenizer.pending:
+                numbers.append(start)
+                rows.append(fields)
+            number += 1
+        if rows:
+            yield numbers, rows
+    if tokenizer.pending:
+        raise CsvSyntaxError(start, f"a quoted field opened on line {start} is never closed")
 
 
 def undecodable_line(path: Path, codec: str) -> int:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import islice, repeat
 from typing import IO
 
 _COPY = 1 << 20
@@ -22,6 +24,20 @@ def check_separator(separator: str) -> None:
         raise ValueError(
             f"the field separator must be one character, not a quote or line break; got {separator!r}"
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """The first ``count`` rows of a batch given column by column: ``cells[i]`` holds column i's
+    cell of each row, or is None when every row has ``fixed[i]``."""
+
+    cells: Sequence[Sequence[str] | None]
+    fixed: Sequence[str]
+    count: int
+
+    def rows(self) -> Iterator[tuple[str, ...]]:
+        found = [repeat(self.fixed[i]) if cells is None else cells for i, cells in enumerate(self.cells)]
+        return islice(zip(*found, strict=False), self.count)  # fixed columns repeat
 
 
 class CsvWriter:
@@ -39,12 +55,46 @@ class CsvWriter:
         self.size = 0
         self._lines: list[str] = []
         self._csv = csv.writer(_Lines(self._lines), delimiter=separator, lineterminator="\n")
+        self.separator = separator
+        # What makes csv.writer quote a cell, with this dialect (QUOTE_MINIMAL, doublequote).
+        self._specials = (separator, '"', "\n")
 
     def writerows(self, rows: Iterable[Sequence[str]]) -> None:
         """Write ``rows`` (best in batches of thousands: each call is one write and hash update)."""
         self._csv.writerows(rows)
         self.write_bytes("".join(self._lines).encode("utf-8"))
         self._lines.clear()
+
+    def write_columns(self, columns: Columns) -> None:
+        """Write rows given column by column, exactly as ``writerows`` would (see
+        reconciler/data/columns.py for the figures): each column is looked at once, and only a
+        column that holds a character to quote has its cells quoted one by one."""
+        if not columns.count:
+            return
+        if len(columns.fixed) < 2:  # csv.writer writes a row of one empty cell as ""
+            self.writerows(columns.rows())
+            return
+        found: list[Iterable[str]] = []
+        for cells, fixed in zip(columns.cells, columns.fixed, strict=True):
+            text = fixed if cells is None else "".join(cells)
+            if "\r" in text:  # csv.writer quotes it or not depending on Python's version
+                self.writerows(columns.rows())
+                return
+            if cells is None:
+                found.append(repeat(self._quote(fixed)))
+            elif any(special in text for special in self._specials):
+                found.append(list(map(self._quote, cells)))
+            else:
+                found.append(cells)
+        text = "\n".join(map(self.separator.join, islice(zip(*found, strict=False), columns.count)))
+        self.write_bytes(f"{text}\n".encode())
+
+    def _quote(self, cell: str) -> str:
+        if '"' in cell:
+            return '"' + cell.replace('"', '""') + '"'
+        if self.separator in cell or "\n" in cell:
+            return f'"{cell}"'
+        return cell
 
     def write_bytes(self, data: bytes) -> None:
         self.sink.write(data)
