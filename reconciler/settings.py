@@ -160,6 +160,7 @@ class Settings(BaseSettings):
         "endpoint (a self-hosted runner's VM role); off, only the environment's variables and "
         "credential files are used.",
     )
+
     def manifest_environ(self, environ: Mapping[str, str]) -> ManifestEnviron:
         """The variables ``${env:NAME}`` may read: ``environ`` within RECONCILER_ENV_ALLOW."""
         patterns = tuple(p.strip() for p in self.env_allow.split(",") if p.strip())
