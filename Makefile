@@ -54,13 +54,26 @@ DEMO_STATE := .reconciler/demo
 # The demo runs on the embedded emulator on purpose, also where CI or ATLAN_API_KEY is set.
 DEMO_TARGET := RECONCILER_TARGET=embedded
 
-demo: setup  ## plan -> apply -> plan on the example manifests against a fresh embedded emulator
+# The one-row edit the demo plans on its copy of the manifests: a glossary term's status.
+DEMO_COPY := $(DEMO_STATE)/manifests
+DEMO_DATA := $(DEMO_COPY)/data/glossary-export.csv
+DEMO := $(DEMO_ENV) $(DEMO_TARGET) RECONCILER_STATE_DIR=$(DEMO_STATE) $(RUN) reconciler
+
+demo: setup  ## plan -> apply (uploads, runs) -> plan; then a one-row data edit: plan -> apply (upload, rerun) -> plan
 	rm -rf $(DEMO_STATE)
-	$(DEMO_ENV) $(DEMO_TARGET) RECONCILER_STATE_DIR=$(DEMO_STATE) $(RUN) reconciler validate $(MANIFESTS)
-	$(DEMO_ENV) $(DEMO_TARGET) RECONCILER_STATE_DIR=$(DEMO_STATE) $(RUN) reconciler plan $(MANIFESTS)
-	$(DEMO_ENV) $(DEMO_TARGET) RECONCILER_STATE_DIR=$(DEMO_STATE) $(RUN) reconciler apply --auto-approve $(MANIFESTS)
-	@echo "--- plan again: the tenant now matches the manifests (exit 0 means no changes)"
-	$(DEMO_ENV) $(DEMO_TARGET) RECONCILER_STATE_DIR=$(DEMO_STATE) $(RUN) reconciler plan --detailed-exitcode $(MANIFESTS)
+	$(DEMO) validate $(MANIFESTS)
+	$(DEMO) plan $(MANIFESTS)
+	$(DEMO) apply --auto-approve $(MANIFESTS)
+	@echo "--- plan again: the tenant and its files match the manifests (exit 0 means no changes)"
+	$(DEMO) plan --detailed-exitcode $(MANIFESTS)
+	@echo "--- one row of a data source edited (on a copy, $(DEMO_COPY)): planned as ~1 row, uploaded, rerun"
+	cp -R $(MANIFESTS) $(DEMO_COPY)
+	sed 's/says it\.;raj\.patel;;DRAFT/says it.;raj.patel;;VERIFIED/' $(DEMO_DATA) > $(DEMO_DATA).edited
+	mv $(DEMO_DATA).edited $(DEMO_DATA)
+	$(DEMO) plan $(DEMO_COPY)
+	@echo "--- apply --wait: the first run of that workflow ends, then the file is uploaded and run again"
+	$(DEMO) apply --auto-approve --wait $(DEMO_COPY)
+	$(DEMO) plan --detailed-exitcode $(DEMO_COPY)
 
 lint: setup  ## ruff, mypy, the import layering contracts and zizmor on the action and workflows
 	$(RUN) ruff check .
@@ -88,6 +101,7 @@ docs: setup  ## regenerate the JSON Schema and the README's field reference from
 bench: setup setup-sdk  ## start-up, rendering 1M CSV rows, then the scale benchmark vs the unmodified SDK (~15 min); tables on stdout, JSON in benchmarks/results/
 	$(RUN) python benchmarks/startup.py
 	$(RUN) python benchmarks/render_rows.py
+	$(RUN) python benchmarks/content_plan.py
 	$(RUN) python benchmarks/scale.py
 
 clean:  ## remove the environments and local state

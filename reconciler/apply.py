@@ -8,7 +8,9 @@ ends). A rerun is claimed in the workflow's run record before it is submitted an
 so an interrupted apply leaves a pending claim the next plan settles (``Interruption``). Creates
 and submits are never blindly retried (the client re-reads after a lost answer); a create that
 meets an existing workflow with our labels counts as done, so two applies at once cannot make a
-duplicate.
+duplicate. A file a source generates is uploaded first (``Upload``, through ``ContentUploads``),
+conditional on the object the plan read; its record goes with the rerun claim, so an apply
+stopped between the upload and the submit leaves the rerun pending.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from reconciler.live import ACTIVE_PHASES, FINISHED_PHASES, SUCCEEDED, LiveRun, 
 from reconciler.packages.compiler import CREDENTIAL_PLACEHOLDER
 from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL, PROTECT_ANNOTATION
 from reconciler.packages.spec import cloud_source, parameters, tasks
+from reconciler.plan.content import with_uploaded
 from reconciler.plan.model import (
     DEFAULT_PRUNE_LIMIT,
     Action,
@@ -38,6 +41,7 @@ from reconciler.plan.model import (
     PruneLimit,
     Submit,
     Update,
+    Upload,
 )
 from reconciler.plan.normalise import LAST_RUN_ANNOTATION, KeptLive
 from reconciler.plan.planner import confirmed, prune_refusal, same_run, with_claim
@@ -60,6 +64,16 @@ class WorkflowApi(Protocol):
     async def runs_for(
         self, template_names: Iterable[str], *, phases: Iterable[str] | None = None
     ) -> dict[str, list[LiveRun]]: ...
+
+
+class ContentUploads(Protocol):
+    """Writes the files sources generate (the engine's, over reconciler.stores)."""
+
+    async def upload(self, desired: DesiredWorkflow, step: Upload) -> str:
+        """Render the file ``step`` names again and write it, conditional on ``step.expected``;
+        the version token written. Raises a ReconcilerError when the bytes are not the ones
+        planned or the object was replaced since it was read (nothing is written then)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -233,6 +247,7 @@ class _Runner:
     started: dict[str, str] = field(default_factory=dict)  # address -> the step under way
     prune_refused: str | None = None
     watcher: _RunWatcher | None = None
+    uploads: ContentUploads | None = None
 
     async def run(self) -> ApplyResult:
         self.prune_refused = self.guard.prune_refusal(self.plan)
@@ -420,7 +435,20 @@ class _Runner:
         notes: list[str] = []
         run: str | None = None
         claimed_at: tuple[str | None, str] | None = None  # resourceVersion and record of the claim
+        uploaded: dict[str, str] = {}  # section -> the version token this apply wrote
         for step in item.steps:
+            if isinstance(step, Upload):
+                if running and item.claim_annotations:
+                    # Its record goes with the claim, which waits for the run in progress: so
+                    # does the upload, left to the apply that submits the run.
+                    continue
+                assert desired is not None
+                uploaded[step.section] = await self._upload(item, desired, step)
+                notes.append(f"{step.section} uploaded")
+                continue
+            if uploaded:
+                item = _with_versions(item, uploaded)
+                uploaded = {}
             if isinstance(step, Archive):
                 self._step(item, "archiving")
                 await self.api.archive(item.workflow)
@@ -428,7 +456,8 @@ class _Runner:
             elif isinstance(step, Create):
                 assert desired is not None
                 self._step(item, "creating")
-                return await self._create(item, desired, step)
+                created = await self._create(item, desired, step)
+                return replace(created, detail="; ".join([*notes, created.detail]))
             elif isinstance(step, Update):
                 assert desired is not None
                 claim = step.claim and not running
@@ -447,6 +476,12 @@ class _Runner:
                 run = await self._submit(item, desired, step, claimed_at)
                 notes.append(f"run {run} submitted")
         return self._result(item, "done", "; ".join(notes) if run else ", ".join(notes), run=run)
+
+    async def _upload(self, item: PlannedWorkflow, desired: DesiredWorkflow, step: Upload) -> str:
+        self._step(item, f"uploading {step.section}")
+        if self.uploads is None:
+            raise _ItemFailedError(f"{step.section}: no object store to upload to in this apply")
+        return await self.uploads.upload(desired, step)
 
     async def _submit(
         self,
@@ -485,7 +520,10 @@ class _Runner:
             self._step(item, "reading its newest run")
             newest = await self.api.newest_run(item.workflow)
             claimed = with_claim(item.run_record, self.claim, after=None if newest is None else newest.name)
-        annotations = {**item.annotations, LAST_RUN_ANNOTATION: claimed} if claimed else None
+        # With the claim go the records of new content: written before the submit, never without it.
+        annotations = (
+            {**item.annotations, **item.claim_annotations, LAST_RUN_ANNOTATION: claimed} if claimed else None
+        )
         body = request_body(
             desired,
             item,
@@ -520,7 +558,8 @@ class _Runner:
         """Write the run record alone: ``record`` confirms a claim whose run started, None resets a
         claim whose submit definitely failed (so the next plan still asks for the run). Failing
         here fails nothing: a pending claim is settled by the next plan."""
-        annotations = None if record is None else {**item.annotations, LAST_RUN_ANNOTATION: record}
+        claimed = {**item.annotations, **item.claim_annotations}  # as the claim wrote them
+        annotations = None if record is None else {**claimed, LAST_RUN_ANNOTATION: record}
         body = request_body(
             desired, item, resource_version=version, annotations=annotations, credentials=False
         )
@@ -546,6 +585,14 @@ class _Runner:
                 raise
             return self._result(item, "done", "already created by a concurrent apply")
         return self._result(item, "done", "created and its first run started" if step.submit else "created")
+
+
+def _with_versions(item: PlannedWorkflow, uploaded: Mapping[str, str]) -> PlannedWorkflow:
+    """``item`` with the version tokens of the objects just uploaded in the content record it
+    writes: with the claim when there is one, else in the update's own annotations."""
+    if item.claim_annotations:
+        return replace(item, claim_annotations=with_uploaded(item.claim_annotations, uploaded))
+    return replace(item, annotations=with_uploaded(item.annotations, uploaded))
 
 
 _NOT_STARTED = "not started: the apply was interrupted"
@@ -672,6 +719,7 @@ async def apply_plan(
     wait: WaitPolicy | None = None,
     progress: ApplyProgress | None = None,
     interruption: Interruption | None = None,
+    uploads: ContentUploads | None = None,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> ApplyResult:
@@ -679,7 +727,7 @@ async def apply_plan(
 
     ``guard`` (ApplyGuard.of the live workflows this apply read) refuses, item by item, what no
     plan may ask for. ``interruption`` is signalled to stop (see ``Interruption``); the items it
-    stopped are "interrupted" or "not started"."""
+    stopped are "interrupted" or "not started". ``uploads`` carries out the Upload steps."""
     runner = _Runner(
         plan,
         {d.name: d for d in desired},
@@ -691,5 +739,6 @@ async def apply_plan(
         clock,
         progress,
         interruption or Interruption(),
+        uploads=uploads,
     )
     return await runner.run()

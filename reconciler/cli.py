@@ -270,6 +270,13 @@ def drift(
             help="Read each recorded credential's metadata to find edits made outside git (a request each).",
         ),
     ] = True,
+    content: Annotated[
+        bool,
+        typer.Option(
+            "--content/--no-content",
+            help="HEAD each uploaded file to find one replaced or deleted outside git (a request each).",
+        ),
+    ] = True,
 ) -> int:
     """Read-only: report edits made outside git, missing workflows and failed runs (exit 3)."""
     from reconciler.commands.drift import drift_command
@@ -280,6 +287,7 @@ def drift(
         ignore=ignore or [],
         github_issue=github_issue,
         check_credentials=credentials,
+        check_content=content,
         settings=_settings(),
         environ=os.environ,
     )

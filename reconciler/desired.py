@@ -5,21 +5,27 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
 from reconciler.errors import DataError, ManifestError
 from reconciler.manifest.cache import ManifestCache
 from reconciler.manifest.loader import LoadedManifest, load_manifests, load_manifests_as
 from reconciler.packages.compiler import (
-    CompiledFile,
     CompiledWorkflow,
     UnresolvedReferenceError,
     compile_all,
     compile_workflow,
 )
-from reconciler.packages.sources import Findings, compile_files, has_source
+from reconciler.packages.sources import Findings, PreparedSource, SourcedFile, compile_files, has_source
 from reconciler.redaction import SECRETS
+
+_NO_SOURCES: Mapping[str, PreparedSource] = MappingProxyType({})  # one for all manifests without a source
+_NO_BYTES: Mapping[str, bytes] = MappingProxyType({})
+# How much of the generated files' bytes one load keeps (compile_files): a plan diffs a changed
+# file's rows without rendering it again. 10 files of 10,000 rows take about 5.5 MB.
+KEPT_BYTES = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,9 +47,17 @@ class DesiredWorkflow:
     adopt: str | None = None  # the unmanaged workflow to take over
     ignore: tuple[str, ...] = ()  # JSON pointers left to the live value
     drift_ignore: tuple[str, ...] = ()  # JSON pointers whose drift is not reported
+    # The sources of ``compiled.files``, by section: they render a file again for an upload; and
+    # the bytes compiling kept of some (reconciler/packages/sources.py compile_files).
+    sources: Mapping[str, PreparedSource] = field(
+        default_factory=lambda: _NO_SOURCES, compare=False, repr=False
+    )
+    rendered: Mapping[str, bytes] = field(default_factory=lambda: _NO_BYTES, compare=False, repr=False)
 
     @classmethod
-    def of(cls, loaded: LoadedManifest, compiled: CompiledWorkflow) -> DesiredWorkflow:
+    def of(
+        cls, loaded: LoadedManifest, compiled: CompiledWorkflow, files: Sequence[SourcedFile] = ()
+    ) -> DesiredWorkflow:
         spec = loaded.manifest.spec
         return cls(
             name=loaded.name,
@@ -56,6 +70,8 @@ class DesiredWorkflow:
             adopt=spec.adopt,
             ignore=tuple(spec.ignore),
             drift_ignore=tuple(spec.drift_ignore),
+            sources={f.source.section: f.source for f in files} if files else _NO_SOURCES,
+            rendered={f.source.section: f.data for f in files if f.data is not None} if files else _NO_BYTES,
         )
 
 
@@ -80,11 +96,13 @@ def read_desired(
         nonlocal unresolved
         files = sources.of(item)
         try:
-            workflow = compile_workflow(item.manifest, instance=instance, environ=environ, files=files or ())
+            workflow = compile_workflow(
+                item.manifest, instance=instance, environ=environ, files=[f.compiled for f in files or ()]
+            )
         except UnresolvedReferenceError:
             unresolved = True
             return None
-        return None if files is None else DesiredWorkflow.of(item, workflow)
+        return None if files is None else DesiredWorkflow.of(item, workflow, files)
 
     with sources.reported():
         desired = load_manifests_as(paths, compiled, cache=cache)
@@ -120,16 +138,19 @@ class _SourceFiles:
 
     def __init__(self) -> None:
         self.findings = Findings()
-        self.done: dict[tuple[str, int], tuple[CompiledFile, ...] | None] = {}
+        self.done: dict[tuple[str, int], tuple[SourcedFile, ...] | None] = {}
+        self.room = KEPT_BYTES
 
-    def of(self, item: LoadedManifest) -> tuple[CompiledFile, ...] | None:
+    def of(self, item: LoadedManifest) -> tuple[SourcedFile, ...] | None:
         """The files ``item`` generates; None when its sources have a problem (kept for later)."""
         if not has_source(item.manifest):
             return ()
         key = (item.source.file, item.source.document)
         if key not in self.done:
             try:
-                self.done[key] = compile_files(item)
+                files = compile_files(item, keep=self.room)
+                self.room -= sum(len(f.data) for f in files if f.data is not None)
+                self.done[key] = files
             except DataError as exc:
                 self.findings.add(exc)
                 self.done[key] = None

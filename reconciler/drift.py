@@ -22,13 +22,17 @@ from reconciler.manifest.models import parse_pointer
 from reconciler.packages.compiler import (
     SCHEDULE_ANNOTATION,
     TIMEZONE_ANNOTATION,
+    CompiledFile,
     env_pointer,
     recorded_env_fields,
 )
+from reconciler.plan.content import parse_record
 from reconciler.plan.digests import AppliedRecord, env_value_matches
 from reconciler.plan.model import ABSENT, Action, FieldChange, Plan, PlannedWorkflow, ReasonCode
 from reconciler.plan.normalise import (
     APPLIED_ANNOTATION,
+    CONTENT_ANNOTATION,
+    CONTENT_VERSION_ANNOTATION,
     ENV_DIGEST_ANNOTATION,
     lookup,
     under,
@@ -47,6 +51,7 @@ FindingKind = Literal[
     "orphaned",
     "adoption",
     "unhealthy",
+    "content",
 ]
 UNHEALTHY_PHASES = frozenset({FAILED, ERROR})
 _SCHEDULE_PATHS = (("annotations", SCHEDULE_ANNOTATION), ("annotations", TIMEZONE_ANNOTATION))
@@ -62,6 +67,20 @@ class Finding:
     run: str | None = None
     phase: str | None = None
     finished_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SeenObject:
+    """An object as one HEAD saw it: its version token, and the digest in its metadata (None
+    where the store keeps none, as the tenant's own store, or someone else wrote it)."""
+
+    etag: str
+    sha256: str | None = None
+
+
+# (manifest, section) -> the object at the file's key (None: there is none); a file not in it
+# was not checked (drift --no-content, or its content is not applied yet).
+SeenObjects = Mapping[tuple[str, str], SeenObject | None]
 
 
 @dataclass(frozen=True)
@@ -220,6 +239,42 @@ def _text(recorded: Mapping[str, Any], path: tuple[str, ...]) -> Any:
     return None if found == ABSENT else found
 
 
+def _content_findings(
+    item: PlannedWorkflow,
+    files: Sequence[CompiledFile],
+    annotations: Mapping[str, str],
+    objects: SeenObjects,
+    ignored: Sequence[tuple[str, ...]],
+) -> Iterator[Finding]:
+    """The files of a workflow, by the digests it records: changed in git and not uploaded yet, or
+    (one HEAD each) replaced or deleted in the store outside git."""
+    recorded = parse_record(annotations.get(CONTENT_ANNOTATION))
+    versions = parse_record(annotations.get(CONTENT_VERSION_ANNOTATION))
+    waiting = []
+    for file in files:
+        if under(("content", file.section), ignored):
+            continue
+        if recorded.get(file.section) != file.sha256:
+            waiting.append(file.section)
+            continue
+        key = (item.manifest or "", file.section)
+        if key not in objects:
+            continue
+        seen = objects[key]
+        if seen is None:
+            problem = "missing: deleted outside git"
+        elif seen.sha256 is not None:
+            problem = "" if seen.sha256 == file.sha256 else "replaced outside git"
+        else:  # no digest kept with the object: the version token the upload wrote tells
+            version = versions.get(file.section)
+            problem = "" if version is None or version == seen.etag else "replaced outside git"
+        if problem:
+            yield Finding(item.address, item.workflow, "content", f"{file.section}: {problem} ({file.url})")
+    if waiting:
+        message = f"content not applied yet (run apply): {', '.join(waiting)}"
+        yield Finding(item.address, item.workflow, "unapplied", message)
+
+
 def detect_drift(
     plan: Plan,
     desired: Iterable[DesiredWorkflow],
@@ -228,6 +283,7 @@ def detect_drift(
     credentials: Mapping[str, Mapping[str, Any] | None] | None = None,
     live: Mapping[str, LiveWorkflow] | None = None,
     global_ignore: Sequence[str] = (),
+    objects: SeenObjects | None = None,
 ) -> DriftReport:
     """Findings for ``plan`` (made without --prune); ``latest_runs`` maps workflow -> runs, newest first.
 
@@ -235,10 +291,14 @@ def detect_drift(
     the credential is gone); it is compared with what apply last wrote (``reconciler.dev/credential``).
     ``live`` maps a workflow to the live workflow the plan was made from: the records apply left on
     it tell a change not applied yet from an edit outside git (without it, drift cannot tell).
+    ``objects``: the HEAD of each file whose content the workflow records as the one in git
+    (reconciler/plan/content.py), compared with that record; None: the files are not looked at.
     """
+    desired = list(desired)
     ignores = {
         f"{d.kind}.{d.name}": [parse_pointer(p) for p in (*d.drift_ignore, *global_ignore)] for d in desired
     }
+    files = {f"{d.kind}.{d.name}": d.compiled.files for d in desired if d.compiled.files}
     everywhere = [parse_pointer(p) for p in global_ignore]
     findings: list[Finding] = []
     for item in plan.items:
@@ -256,6 +316,9 @@ def detect_drift(
         changes = [c for c in _by_field(item.changes) if not under(c.path, ignored)]
         if changes:
             findings += _field_findings(item, changes, _LastApply((live or {}).get(item.workflow)))
+        workflow = (live or {}).get(item.workflow)
+        if objects is not None and item.address in files and workflow is not None:
+            findings += _content_findings(item, files[item.address], workflow.annotations, objects, ignored)
         tenant_side = _credential_edited(item, (credentials or {}).get(item.workflow, _UNKNOWN))
         if tenant_side is not None and not under(("credentials",), ignored):
             message, edits = tenant_side

@@ -160,6 +160,13 @@ class Settings(BaseSettings):
         "endpoint (a self-hosted runner's VM role); off, only the environment's variables and "
         "credential files are used.",
     )
+    stand_ins: Path | None = Field(
+        default=None,
+        validation_alias="RECONCILER_STAND_INS",
+        description="A directory that stands in for the s3, gcs and adls buckets manifests name, in "
+        "the embedded emulator's layout (<dir>/<kind>/<bucket>/<key>): for tests and demos against "
+        "a served emulator. The embedded emulator always uses <state dir>/objects.",
+    )
 
     def manifest_environ(self, environ: Mapping[str, str]) -> ManifestEnviron:
         """The variables ``${env:NAME}`` may read: ``environ`` within RECONCILER_ENV_ALLOW."""

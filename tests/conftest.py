@@ -23,7 +23,11 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Temp
     for name in list(os.environ):
         if name.startswith(("ATLAN_", "RECONCILER_", "GITHUB_")) or name == "CI":
             monkeypatch.delenv(name)
-    monkeypatch.setenv("RECONCILER_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+    state = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("RECONCILER_STATE_DIR", str(state))
+    # The buckets manifests name are local stand-ins (the embedded emulator's own, when embedded):
+    # no test uploads to a cloud unless it asks to (tests/integration/test_content_backends.py).
+    monkeypatch.setenv("RECONCILER_STAND_INS", str(state / "objects"))
     monkeypatch.setenv("CANARY_SECRET", CANARY)
     for name in ("AWS_SECRET_ACCESS_KEY", "GCS_SERVICE_ACCOUNT_JSON", "AZURE_CLIENT_SECRET"):
         monkeypatch.setenv(name, CANARY)

@@ -550,7 +550,7 @@ def test_the_schema_and_the_field_reference_describe_source() -> None:
         source = schema["$defs"][section]["properties"]["source"]
         assert {"type": "string"} in source["anyOf"]
         assert {"$ref": "#/$defs/Source"} in source["anyOf"]
-    assert set(schema["$defs"]["Source"]["properties"]) == {"file", "template", "csv"}
+    assert set(schema["$defs"]["Source"]["properties"]) == {"file", "template", "csv", "mask"}
     reference = field_reference()
     assert "| `spec.lineage.source` | string or mapping | — |" in reference
     assert "| `spec.glossaries.source.template` | string or list | — |" in reference

@@ -16,11 +16,12 @@ from reconciler import console
 from reconciler.apply import ApplyGuard, ApplyResult, Interruption, WaitPolicy, apply_plan
 from reconciler.commands._progress import progress_for
 from reconciler.desired import DesiredWorkflow
-from reconciler.engine import desired_and_live, plan_state
+from reconciler.engine import Uploads, plan_state, read_content, session
 from reconciler.errors import PlanFileError, ReconcilerError
 from reconciler.github import GitHubClient, GitHubContext, check_plan_against_review, write_step_summary
 from reconciler.live import LiveWorkflow
 from reconciler.manifest.loader import manifest_files
+from reconciler.plan.content import Reads
 from reconciler.plan.model import Plan, PruneOptions
 from reconciler.plan.planfile import (
     PlanFile,
@@ -83,6 +84,7 @@ def _saved_plan(
     prune: PruneOptions,
     desired: Sequence[DesiredWorkflow],
     live: list[LiveWorkflow],
+    content: Reads,
 ) -> Plan:
     """The plan made now from the saved plan's manifests and the live tenant, when it is exactly
     what the file recorded. The file is a request, not an authority: nothing it says is carried
@@ -92,7 +94,7 @@ def _saved_plan(
     if reasons:
         shown = "; ".join(reasons[:5]) + (f"; and {len(reasons) - 5} more" if len(reasons) > 5 else "")
         raise PlanFileError(f"the saved plan is stale ({shown}); run plan again")
-    recomputed, _ = plan_state(settings, desired, live, prune)
+    recomputed, _ = plan_state(settings, desired, live, prune, content)
     differences = plan_differences(saved.plan, recomputed)
     if differences:
         more = f" (and {len(differences) - 1} more)" if len(differences) > 1 else ""
@@ -140,7 +142,7 @@ async def _run(
     github: GitHubOptions,
     grace: float,
 ) -> tuple[Plan, ApplyResult | None]:
-    async with desired_and_live(settings, paths, environ) as (client, desired, live):
+    async with session(settings, paths, environ) as (client, stores, desired, live):
         if saved is not None:
             prune = saved_prune_options(saved)
         guard = ApplyGuard.of(
@@ -150,10 +152,13 @@ async def _run(
             prune=prune.prune,
             max_prune=prune.limit,
         )
+        content = await read_content(
+            stores, desired, live, instance=settings.instance, parallelism=settings.parallelism
+        )
         if saved is not None:
-            result = _saved_plan(settings, saved, prune, desired, live)
+            result = _saved_plan(settings, saved, prune, desired, live, content)
         else:
-            result, _ = plan_state(settings, desired, live, prune)
+            result, _ = plan_state(settings, desired, live, prune, content)
         console.out(render_text(result, color=console.color_enabled()))
         _check_reviewed_plan(github, result, settings.instance)
         if not result.has_changes:
@@ -170,6 +175,7 @@ async def _run(
                 wait=wait,
                 interruption=interruption,
                 progress=progress_for(sys.stderr, is_terminal=sys.stderr.isatty()),
+                uploads=Uploads(stores),
             )
         return result, applied
 

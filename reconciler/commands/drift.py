@@ -10,8 +10,8 @@ from typing import Any
 
 from reconciler import console
 from reconciler.atlan import AtlanWorkflowClient
-from reconciler.drift import DriftReport, detect_drift
-from reconciler.engine import desired_and_live
+from reconciler.drift import DriftReport, SeenObject, detect_drift
+from reconciler.engine import check_content, session
 from reconciler.errors import ReconcilerError
 from reconciler.github import GitHubClient, GitHubContext, sync_drift_issue, write_step_summary
 from reconciler.live import LiveWorkflow
@@ -34,16 +34,25 @@ async def detect(
     ignore: Sequence[str],
     *,
     credentials: bool,
+    content: bool = True,
 ) -> DriftReport:
-    """Two searches (the workflows, and the runs of all of them) and, with ``credentials``, one
-    read of each recorded credential's metadata. Never a write."""
-    async with desired_and_live(settings, paths, environ) as (client, desired, live):
+    """Two searches (the workflows, and the runs of all of them); with ``credentials``, one read
+    of each recorded credential's metadata; with ``content``, one HEAD of each file whose content
+    the workflow records (no body read). Never a write."""
+    async with session(settings, paths, environ) as (client, stores, desired, live):
         result = plan(desired, live, instance=settings.instance)  # live kept: its credentials are read
         ours = [w for w in live if w.labels.get(INSTANCE_LABEL) == settings.instance]
         runs = await client.runs_for([w.name for w in ours]) if ours else {}
         shown = await _credentials(client, ours, settings.parallelism) if credentials else {}
+        objects: dict[tuple[str, str], SeenObject | None] | None = None
+        if content:
+            objects = await check_content(
+                stores, desired, live, instance=settings.instance, parallelism=settings.parallelism
+            )
     by_name = {w.name: w for w in live}  # their records of what apply wrote
-    return detect_drift(result, desired, runs, credentials=shown, live=by_name, global_ignore=ignore)
+    return detect_drift(
+        result, desired, runs, credentials=shown, live=by_name, global_ignore=ignore, objects=objects
+    )
 
 
 async def _credentials(
@@ -87,6 +96,7 @@ def drift_command(
     ignore: Sequence[str],
     github_issue: bool = False,
     check_credentials: bool = True,
+    check_content: bool = True,
     settings: Settings,
     environ: Mapping[str, str],
 ) -> int:
@@ -94,7 +104,9 @@ def drift_command(
     or is unhealthy, 0 when clean (1 on errors, by the boundary)."""
     context = GitHubContext.from_environ(environ) if github_issue else None
     pointers = global_ignores(ignore, settings)
-    report = asyncio.run(detect(settings, paths, environ, pointers, credentials=check_credentials))
+    report = asyncio.run(
+        detect(settings, paths, environ, pointers, credentials=check_credentials, content=check_content)
+    )
     console.out(render_drift(report, output, color=console.color_enabled()))
     if context is not None:
         markdown = render_drift_markdown(report)

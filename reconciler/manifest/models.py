@@ -137,6 +137,7 @@ GlossaryAttribute = Literal[
 ]
 InputHandling = Literal["upsert", "partial", "update"]
 RunPolicy = Literal["on-change", "always", "never"]
+UploadCredentials = Literal["environment", "manifest"]
 
 
 class ManifestEnviron(Mapping[str, str]):
@@ -310,7 +311,7 @@ def _check_encoding(value: str) -> str:
 
 # Roots of the normalised workflow view a JSON pointer may address (see reconciler/plan/normalise.py).
 IGNORE_ROOTS = ("parameters", "labels", "annotations")
-DRIFT_IGNORE_ROOTS = (*IGNORE_ROOTS, "spec", "credentials", "health")
+DRIFT_IGNORE_ROOTS = (*IGNORE_ROOTS, "spec", "credentials", "health", "content")
 
 
 def parse_pointer(pointer: str) -> tuple[str, ...]:
@@ -394,12 +395,23 @@ class ObjectStore(_Model):
     s3: S3 | None = Field(default=None, description="Read the files from Amazon S3.")
     gcs: GCS | None = Field(default=None, description="Read the files from Google Cloud Storage.")
     adls: ADLS | None = Field(default=None, description="Read the files from Azure Data Lake Storage.")
+    upload_credentials: UploadCredentials = Field(
+        default="environment",
+        description="Whose credentials upload the files that sources generate: environment (the "
+        "cloud's standard chain where apply runs, e.g. a CI job's role) or manifest (the "
+        "credentials above, which the workflow reads with).",
+    )
 
     @model_validator(mode="after")
     def _at_most_one(self) -> ObjectStore:
         chosen = [name for name in ("s3", "gcs", "adls") if getattr(self, name) is not None]
         if len(chosen) > 1:
             raise ValueError(f"choose one object store, found {' and '.join(chosen)}")
+        if not chosen and self.upload_credentials == "manifest":
+            raise ValueError(
+                "upload_credentials: manifest needs s3, gcs or adls credentials; the tenant's own "
+                "store is written through Atlan's API"
+            )
         return self
 
     @property
@@ -477,6 +489,14 @@ def _check_template(value: object) -> str | list[Any]:
     raise ValueError("expected a template file's path, or the template inline as a list")
 
 
+def _check_column_name(value: str) -> str:
+    # Whether the section's file has the column is checked when compiling (sources.py).
+    if not value.strip():
+        raise ValueError("a column name cannot be empty")
+    return value
+
+
+MaskedColumn = Annotated[UserString, AfterValidator(_check_column_name)]
 # A template inline: its elements are checked when compiling (reconciler.data.load_template).
 TemplateElement = dict[str, Any] | list[dict[str, Any]]
 
@@ -498,6 +518,11 @@ class Source(_Model):
     )
     csv: CsvFormat | None = Field(
         default=None, description="How the source CSV is read (with a template only)."
+    )
+    mask: list[MaskedColumn] = Field(
+        default_factory=list,
+        description="Columns of the generated file whose values plans show as a digest, never as "
+        "the value (sensitive data).",
     )
 
     @model_validator(mode="after")
@@ -610,7 +635,8 @@ class _SpecCommon(_Model):
     )
     drift_ignore: list[Annotated[UserString, AfterValidator(_pointer_check(DRIFT_IGNORE_ROOTS))]] = Field(
         default_factory=list,
-        description="JSON pointers whose drift is known and not reported (also /credentials, /health).",
+        description="JSON pointers whose drift is known and not reported (also /credentials, /health, "
+        "/content/<section>).",
     )
 
 

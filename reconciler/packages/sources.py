@@ -9,7 +9,8 @@ file from elsewhere.
 
 ``prepare_sources`` runs every check that reads no row (paths, CSV settings, the template);
 ``PreparedSource.render`` streams the generated file into a sink (reconciler.data does the work);
-``compile_files`` does both with the bytes only hashed, for the compiled desired state. Problems
+``compile_files`` does both with the bytes hashed (and kept, up to a budget), for the compiled
+desired state. Problems
 come all at once, each where it is: a path or a CSV setting at the manifest's file:line:column, a
 template key at the template's line (an inline template's, in the manifest), a row at the source
 CSV's line.
@@ -69,6 +70,7 @@ class PreparedSource:
     template: Template | None  # None: the file is in the package's format already
     options: CsvOptions
     field_separator: str
+    mask: tuple[str, ...] = ()  # columns a plan shows as a digest
 
     def render(self, sink: IO[bytes]) -> CompiledFile:
         """Stream the generated file into ``sink``; a ``DataError`` names every bad row (what
@@ -86,7 +88,22 @@ class PreparedSource:
                 sink=sink,
                 display=self.display,
             )
-        return CompiledFile(self.section, self.display, rendered.sha256, rendered.size, rendered.rows)
+        return CompiledFile(
+            self.section,
+            self.display,
+            rendered.sha256,
+            rendered.size,
+            rendered.rows,
+            field_separator=self.field_separator,
+            mask=self.mask,
+        )
+
+    def render_bytes(self) -> tuple[CompiledFile, bytes]:
+        """The generated file in memory, for an upload or a plan's row diff (the files are a few
+        MB at most; a plan of unchanged sources never calls this)."""
+        sink = io.BytesIO()
+        compiled = self.render(sink)
+        return compiled, sink.getvalue()
 
 
 @dataclass
@@ -113,16 +130,35 @@ class Findings:
             raise error
 
 
-def compile_files(item: LoadedManifest) -> tuple[CompiledFile, ...]:
-    """Every file ``item``'s sources generate, hashed as it streams by; ``DataError`` with every
-    problem of its sources. A manifest without a source costs one look at its sections."""
+@dataclass(frozen=True, slots=True)
+class SourcedFile:
+    """A generated file: what is known of it, the source that renders it again, and its bytes
+    when they were kept (see ``compile_files``)."""
+
+    compiled: CompiledFile
+    source: PreparedSource
+    data: bytes | None = field(default=None, repr=False)
+
+
+def compile_files(item: LoadedManifest, *, keep: int = 0) -> tuple[SourcedFile, ...]:
+    """Every file ``item``'s sources generate, hashed as it streams by, with the source that
+    renders it again (for an upload); ``DataError`` with every problem of its sources. A manifest
+    without a source costs one look at its sections.
+
+    The bytes of the files that fit in ``keep`` bytes (together) are kept: a plan that finds one
+    changed diffs its rows without rendering it a second time."""
     findings = Findings()
     files = []
     for source in prepare_sources(item, findings):
+        sink = _Kept(keep)
         try:
-            files.append(source.render(_Discard()))
+            compiled = source.render(sink)
         except DataError as exc:
             findings.add(exc)
+            continue
+        data = sink.kept()
+        keep -= 0 if data is None else len(data)
+        files.append(SourcedFile(compiled, source, data))
     findings.raise_any()
     return tuple(files)
 
@@ -167,7 +203,8 @@ def prepare_sources(item: LoadedManifest, findings: Findings) -> list[PreparedSo
     sections = file_sections(item.manifest)
     if not sections:
         return []
-    from reconciler.data.writer import check_separator  # see the import of reconciler.data
+    from reconciler.data.vocabulary import SECTION_SPECS  # see the import of reconciler.data
+    from reconciler.data.writer import check_separator
 
     where = _Where(item)
     directory = os.path.dirname(item.source.file)
@@ -186,6 +223,12 @@ def prepare_sources(item: LoadedManifest, findings: Findings) -> list[PreparedSo
         except ValueError as exc:
             where.report(findings, (*at, "csv"), str(exc))
             ok = False
+        for index, column in enumerate(source.mask):
+            spec = SECTION_SPECS[section]
+            if not spec.is_column(column):
+                message = f"{column!r} is not a column of the {section} file{spec.suggestion(column)}"
+                where.report(findings, (*at, "mask", index), message)
+                ok = False
         found = _located(directory, source.file, root, where, (*at, "file"), findings)
         template = None
         if source.template is not None:
@@ -195,7 +238,11 @@ def prepare_sources(item: LoadedManifest, findings: Findings) -> list[PreparedSo
             ok = ok and template is not None
         if ok and found is not None:
             path, display = found
-            prepared.append(PreparedSource(item.name, section, path, display, template, options, separator))
+            prepared.append(
+                PreparedSource(
+                    item.name, section, path, display, template, options, separator, tuple(source.mask)
+                )
+            )
     return prepared
 
 
@@ -357,8 +404,24 @@ def _separator_path(section: Section) -> FieldPath:
     return ("spec", section, "advanced", "field_separator")
 
 
-class _Discard(io.BytesIO):
-    """A sink that keeps nothing: compiling needs a file's digest, not its bytes."""
+class _Kept(io.BytesIO):
+    """A sink that keeps the bytes while they fit in ``room``, and nothing once they do not:
+    compiling needs a file's digest, not its bytes (``room`` 0 keeps nothing)."""
+
+    def __init__(self, room: int) -> None:
+        super().__init__()
+        self.room = room
+        self.over = room <= 0
 
     def write(self, data: ReadableBuffer, /) -> int:
-        return memoryview(data).nbytes
+        size = memoryview(data).nbytes
+        if not self.over and self.tell() + size > self.room:
+            self.over = True
+            self.seek(0)
+            self.truncate()
+        if not self.over:
+            super().write(data)
+        return size
+
+    def kept(self) -> bytes | None:
+        return None if self.over else self.getvalue()

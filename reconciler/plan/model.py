@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from reconciler.plan.content import ContentChange
 
 FORMAT_VERSION = "1"  # of the JSON output (reconciler/render/plan.py plan_as_dict)
 ABSENT = "<absent>"  # marks a kept-live field that the live workflow does not have
@@ -58,6 +61,8 @@ class ReasonCode(StrEnum):
     RUN_TOKEN_CHANGED = "run-token-changed"  # noqa: S105  data: (old, new)
     MANIFEST_GONE = "manifest-gone"
     CLAIMED_RUN_NOT_STARTED = "claimed-run-not-started"
+    # data: (section, "+2 ~1 -0 rows"), plus "uploaded" when the object holds the new file already
+    CONTENT_CHANGED = "content-changed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +110,22 @@ class Archive:
     """Archive the workflow (prune)."""
 
 
-Step = Create | Update | Submit | Archive
-STEP_KINDS: dict[str, type[Create] | type[Update] | type[Submit] | type[Archive]] = {
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """Write the file a section's source generates to ``key`` in the workflow's store, before any
+    write of the workflow: only if the object there is still the one the plan read (``expected``,
+    its ETag or generation), or, with ``expected`` None, only if there is still none. The bytes
+    are rendered again and must have the digest ``sha256`` the plan showed."""
+
+    section: str
+    key: str
+    expected: str | None
+    sha256: str
+
+
+Step = Upload | Create | Update | Submit | Archive
+STEP_KINDS: dict[str, type[Upload] | type[Create] | type[Update] | type[Submit] | type[Archive]] = {
+    "upload": Upload,
     "create": Create,
     "update": Update,
     "submit": Submit,
@@ -144,6 +163,11 @@ class PlannedWorkflow:
     # View paths whose values came from ${env:NAME} references: before, after and changes show
     # the reference there, never the value.
     masked: tuple[tuple[str, ...], ...] = ()
+    # The files whose content changes (reconciler/plan/content.py ContentChange), and the content
+    # records written with the rerun claim (an Update with ``claim``), not before: an apply stopped
+    # between the upload and the submit leaves the rerun pending.
+    content: tuple[ContentChange, ...] = ()
+    claim_annotations: dict[str, str] = field(default_factory=dict)
 
     @property
     def actions(self) -> tuple[Action, ...]:

@@ -28,8 +28,19 @@ CREDENTIAL_DIGEST_ANNOTATION = "reconciler.dev/credential-digest"
 ENV_DIGEST_ANNOTATION = "reconciler.dev/env-digest"  # salted digests of the values from ${env:...}
 LAST_RUN_ANNOTATION = "reconciler.dev/last-run"
 APPLIED_ANNOTATION = "reconciler.dev/applied"  # short digests of each field apply wrote (digests.py)
+# The files the sources generate (reconciler/plan/content.py): section -> sha256 of the content
+# last put in place with its run, and section -> the version token (ETag, generation) uploaded.
+CONTENT_ANNOTATION = "reconciler.dev/content"
+CONTENT_VERSION_ANNOTATION = "reconciler.dev/content-version"
 BOOKKEEPING_ANNOTATIONS = frozenset(
-    {CREDENTIAL_DIGEST_ANNOTATION, ENV_DIGEST_ANNOTATION, LAST_RUN_ANNOTATION, APPLIED_ANNOTATION}
+    {
+        CREDENTIAL_DIGEST_ANNOTATION,
+        ENV_DIGEST_ANNOTATION,
+        LAST_RUN_ANNOTATION,
+        APPLIED_ANNOTATION,
+        CONTENT_ANNOTATION,
+        CONTENT_VERSION_ANNOTATION,
+    }
 )
 # Prefixes that Argo and Kubernetes write on their own.
 SERVER_OWNED_PREFIXES = ("workflows.argoproj.io/", "kubectl.kubernetes.io/")

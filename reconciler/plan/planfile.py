@@ -18,6 +18,7 @@ from typing import Any
 from reconciler.desired import DesiredWorkflow
 from reconciler.errors import PlanFileError
 from reconciler.live import LiveWorkflow
+from reconciler.plan.content import content_as_dict, content_from_dict
 from reconciler.plan.digests import canonical_json, credential_matches, env_digest_matches
 from reconciler.plan.model import (
     STEP_KINDS,
@@ -84,6 +85,7 @@ def dump_plan_file(
     recorded = asdict(plan)
     for item, planned in zip(recorded["items"], plan.items, strict=True):
         item["steps"] = [step_record(step) for step in planned.steps]
+        item["content"] = [content_as_dict(change) for change in planned.content]
         # The applier's live values of ignored fields are not part of the request: paths only.
         item["keep_live"] = [[list(path), None] for path, _ in item["keep_live"]]
     return (
@@ -170,6 +172,7 @@ def _item(data: dict[str, Any]) -> PlannedWorkflow:
     fields["depends_on"] = tuple(data["depends_on"])
     fields["keep_live"] = tuple((tuple(path), value) for path, value in data["keep_live"])
     fields["masked"] = tuple(tuple(path) for path in data.get("masked", ()))
+    fields["content"] = tuple(content_from_dict(change) for change in data.get("content", ()))
     return PlannedWorkflow(**fields)
 
 
@@ -205,6 +208,9 @@ def decision(item: PlannedWorkflow) -> dict[str, Any]:
         "annotations": {k: (k if k in _SALTED else v) for k, v in sorted(item.annotations.items())},
         "credentials_changed": item.credentials_changed,
         "run_record": item.run_record,
+        # The uploads are steps (section, key, the version read, the digest); these are the rows.
+        "content": [[c.section, c.object, c.before_digest, c.after_digest] for c in item.content],
+        "claim_annotations": dict(sorted(item.claim_annotations.items())),
         "keep_live": sorted(list(path) for path, _ in item.keep_live),
         "depends_on": list(item.depends_on),
     }

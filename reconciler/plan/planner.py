@@ -23,6 +23,7 @@ from reconciler.manifest.models import parse_pointer
 from reconciler.packages.compiler import CompiledWorkflow, env_pointer, recorded_env_fields
 from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL, PROTECT_ANNOTATION
 from reconciler.packages.spec import JSON_SCALARS, cloud_source
+from reconciler.plan.content import ContentPlan, Reads, plan_content
 from reconciler.plan.digests import (
     applied_record,
     credential_digest,
@@ -49,6 +50,8 @@ from reconciler.plan.model import (
 )
 from reconciler.plan.normalise import (
     APPLIED_ANNOTATION,
+    CONTENT_ANNOTATION,
+    CONTENT_VERSION_ANNOTATION,
     CREDENTIAL_DIGEST_ANNOTATION,
     ENV_DIGEST_ANNOTATION,
     LAST_RUN_ANNOTATION,
@@ -133,6 +136,7 @@ def plan(
     prune: bool = False,
     max_prune: PruneLimit = DEFAULT_PRUNE_LIMIT,
     salt: Callable[[], str] = new_salt,
+    content: Reads | None = None,
 ) -> Plan:
     """The plan that makes ``live`` match ``desired``; ``live`` is the managed set plus adoptees
     (read once; pass ``handed_over(workflows)`` to let each go as soon as it is planned).
@@ -140,8 +144,12 @@ def plan(
     With ``prune``, managed workflows whose manifest is gone are archived, unless protected;
     pruning that would archive every managed workflow, or more than ``max_prune`` allows, is
     refused with a PlanningError.
+
+    ``content``: what the engine read for each file whose digest differs from the one recorded
+    (reconciler/plan/content.py); those files are uploaded and their workflows rerun. None leaves
+    the files out of the plan (drift judges them by itself).
     """
-    return _plan(desired, live, instance, prune, max_prune, salt)
+    return _plan(desired, live, instance, prune, max_prune, salt, content)
 
 
 def _plan(
@@ -151,6 +159,7 @@ def _plan(
     prune: bool,
     max_prune: PruneLimit,
     salt: Callable[[], str],
+    content: Reads | None,
 ) -> Plan:
     by_name = {workflow.name: workflow for workflow in live}
     managed: dict[str, LiveWorkflow] = {}
@@ -176,7 +185,7 @@ def _plan(
     items = []
     for item in desired:
         current = managed.pop(item.name, None) or by_name.get(item.compiled.name)
-        items.append(_plan_one(item, current, instance=instance, salt=salt))
+        items.append(_plan_one(item, current, instance=instance, salt=salt, reads=content))
         lookups[item.compiled.name] -= 1
         if current is not None and not lookups[current.name]:
             by_name.pop(current.name, None)
@@ -247,7 +256,12 @@ def _archive(workflow: LiveWorkflow) -> PlannedWorkflow:
 
 
 def _plan_one(
-    item: DesiredWorkflow, live: LiveWorkflow | None, *, instance: str, salt: Callable[[], str]
+    item: DesiredWorkflow,
+    live: LiveWorkflow | None,
+    *,
+    instance: str,
+    salt: Callable[[], str],
+    reads: Reads | None,
 ) -> PlannedWorkflow:
     body = item.compiled.body
     after = written = workflow_view(body["metadata"], body["spec"])
@@ -267,6 +281,9 @@ def _plan_one(
     env_fields = item.compiled.env_fields
     env_values = env_values_in(after, env_fields)  # the desired view, before masking and `ignore`
     if live is None:
+        content = _content(item, {}, reads)
+        if content is not None:
+            annotations.update(content.record)  # the run starts with the create: recorded at once
         if credential is not None:
             annotations[CREDENTIAL_DIGEST_ANNOTATION] = credential_digest(credential, salt())
         if env_fields:
@@ -281,10 +298,11 @@ def _plan_one(
             after=masked_view(after, env_fields),
             masked=tuple(sorted(env_fields)),
             action=Action.CREATE,
-            steps=(Create(submit=policy != "never"),),
-            reasons=(*missing, Reason(ReasonCode.NOT_ON_TENANT, first_run)),
+            steps=(*(content.uploads if content else ()), Create(submit=policy != "never")),
+            reasons=(*missing, Reason(ReasonCode.NOT_ON_TENANT, first_run), *_content_reasons(content)),
             annotations=annotations,
             credentials_changed=credential is not None,
+            content=content.changes if content else (),
         )
 
     owner = live.labels.get(INSTANCE_LABEL)
@@ -352,6 +370,13 @@ def _plan_one(
         last_run = record  # adopting an unchanged workflow does not call for a run
     if last_run is not None:
         annotations[LAST_RUN_ANNOTATION] = last_run
+    # The content records are carried over like the run record: an update rewrites every annotation.
+    annotations.update({k: live.annotations[k] for k in _CONTENT_RECORDS if k in live.annotations})
+    content = _content(item, live.annotations, reads)
+    reasons += _content_reasons(content)
+    # New content calls for a run, unless an adoption finds it in place already (as an unchanged
+    # workflow adopted calls for none).
+    content_runs = content is not None and policy != "never" and not (adopting and content.all_in_place)
     rerun_reason = _rerun_reason(policy, last_run, record)
     if rerun_reason is None and policy == "on-change" and claimed_after(last_run) is not None:
         # Still pending after the engine looked for its run: the apply that claimed it stopped
@@ -359,20 +384,28 @@ def _plan_one(
         rerun_reason = Reason(ReasonCode.CLAIMED_RUN_NOT_STARTED)
     if rerun_reason:
         reasons.append(rerun_reason)
-    reruns = rerun_reason is not None
+    reruns = rerun_reason is not None or content_runs
 
     # The run record is written before the submit, with the resourceVersion the plan read: of two
     # applies started at once only one can claim a rerun (the other meets a conflict), so only
     # one submits it. Policy "always" reruns without a record.
     claim = reruns and policy == "on-change"
-    steps: list[Step] = []
-    if adopting or updates or claim:
+    # New content is recorded with the claim of its run (an apply stopped before the claim leaves
+    # the rerun pending); without a claim, by the update itself.
+    claim_annotations: dict[str, str] = {}
+    if content is not None and claim:
+        claim_annotations = content.record
+    elif content is not None:
+        annotations.update(content.record)
+    records = content is not None and not claim
+    steps: list[Step] = list(content.uploads) if content is not None else []
+    if adopting or updates or claim or records:
         steps.append(
             Update(
                 resource_version=live.resource_version,
                 send_credentials=credentials_changed,
                 claim=claim,
-                changes_workflow=adopting or updates,
+                changes_workflow=adopting or updates or records,
             )
         )
     if reruns:
@@ -382,8 +415,8 @@ def _plan_one(
         annotations[APPLIED_ANNOTATION] = _applied(written, env_fields, kept)
     if adopting:
         action = Action.ADOPT
-    elif updates:
-        action = Action.UPDATE
+    elif updates or content is not None:
+        action = Action.UPDATE  # new content is an update too: of its record
     else:
         action = Action.RERUN if reruns else Action.NOOP
 
@@ -403,7 +436,7 @@ def _plan_one(
     return planned(
         workflow=live.name,
         action=action,
-        updates=adopting and updates,
+        updates=adopting and (updates or content is not None),
         reruns=reruns and action is not Action.RERUN,
         steps=tuple(steps),
         reasons=tuple(reasons),
@@ -416,7 +449,27 @@ def _plan_one(
         after=after,
         annotations=annotations,
         credentials_changed=credentials_changed,
+        content=content.changes if content else (),
+        claim_annotations=claim_annotations,
     )
+
+
+_CONTENT_RECORDS = (CONTENT_ANNOTATION, CONTENT_VERSION_ANNOTATION)
+
+
+def _content(item: DesiredWorkflow, recorded: Mapping[str, str], reads: Reads | None) -> ContentPlan | None:
+    if reads is None or not item.compiled.files:
+        return None
+    return plan_content(item.name, item.compiled.files, recorded, reads)
+
+
+def _content_reasons(content: ContentPlan | None) -> list[Reason]:
+    if content is None:
+        return []
+    return [
+        Reason(ReasonCode.CONTENT_CHANGED, (c.section, c.diff.counts, *(("uploaded",) if c.uploaded else ())))
+        for c in content.changes
+    ]
 
 
 def _applied(view: dict[str, Any], env_fields: Mapping[tuple[str, ...], str], kept: KeptLive) -> str:

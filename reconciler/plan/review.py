@@ -46,7 +46,8 @@ def _without_volatile(value: Any) -> Any:
 
 
 def reviewed(plan: Plan) -> dict[str, Any]:
-    """What a reviewer approves in ``plan``: per address the actions and the field changes."""
+    """What a reviewer approves in ``plan``: per address the actions, the field changes and the
+    digests of the files whose content changes."""
     workflows: dict[str, Any] = {}
     for item in plan.items:
         actions = sorted(a.value for a in item.actions if a is not Action.NOOP)
@@ -69,6 +70,12 @@ def reviewed(plan: Plan) -> dict[str, Any]:
             )
         changes.sort(key=lambda c: (c["path"], c["op"], canonical(c)))
         workflows[item.address] = {"actions": actions, "changes": changes}
+        if item.content:
+            # The files' content is reviewed by its digests: the rows follow from them.
+            workflows[item.address]["content"] = [
+                {"section": c.section, "object": c.object, "before": c.before_digest, "after": c.after_digest}
+                for c in item.content
+            ]
     return {"instance": plan.instance, "workflows": workflows}
 
 

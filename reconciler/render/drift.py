@@ -26,6 +26,7 @@ _MARKS = {
     "orphaned": "-",
     "adoption": "<=",
     "unhealthy": "!",
+    "content": "~",
 }
 # In the drift issue, where a reader decides what to do: apply, or find who edited the tenant.
 _UNAPPLIED_NOTE = (

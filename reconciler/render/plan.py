@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from reconciler.plan.content import ContentChange, RowChange, content_as_dict
 from reconciler.plan.model import (
     FORMAT_VERSION,
     Action,
@@ -37,6 +38,9 @@ SYMBOLS = {
 LIST_UNCHANGED_UP_TO = 50
 MARKDOWN_MARKER = "<!-- reconciler:plan -->"
 MARKDOWN_LIMIT = 65_000
+# Rows shown per file whose content changes, in text and markdown (JSON has every row).
+ROWS_SHOWN = 20
+_ROW_MARKS = {"add": "+", "change": "~", "remove": "-"}
 
 
 def symbol(item: PlannedWorkflow) -> str:
@@ -88,6 +92,9 @@ def describe(reason: Reason) -> str:
         return f"workflow {data[0]} to adopt does not exist; creating it"
     if code is ReasonCode.TAKE_OVER:
         return f"take over unmanaged workflow {data[0]}"
+    if code is ReasonCode.CONTENT_CHANGED:
+        uploaded = "; uploaded already, not run yet" if "uploaded" in data[2:] else ""
+        return f"content changed: {data[0]} ({data[1]}{uploaded})"
     return _WORDS[code]
 
 
@@ -102,6 +109,35 @@ _WORDS = {
     ReasonCode.MANIFEST_GONE: "its manifest is gone (--prune)",
     ReasonCode.CLAIMED_RUN_NOT_STARTED: "an apply asked for this run and was stopped before it started",
 }
+
+
+def content_head(change: ContentChange) -> str:
+    """The line that introduces a file's rows: ``~ content glossaries: <object> (+2 ~1 -0 rows)``,
+    ``+`` for an object that is not there yet."""
+    mark = "+" if change.before_digest is None else "~"
+    return f"{mark} content {change.section}: {change.object} ({change.diff.counts})"
+
+
+def row_line(row: RowChange) -> str:
+    """One row as a diff line, unescaped: the row's identity, then its changed cells."""
+    mark = _ROW_MARKS[row.op]
+    if row.op == "remove":
+        return f"{mark} {row.key}"
+    if row.op == "add":
+        named = {column for column, _ in row.identity}  # already in the row's key
+        shown = ", ".join(f"{c.column}={_value(c.new)}" for c in row.cells if c.column not in named)
+        return f"{mark} {row.key}" + (f": {shown}" if shown else "")
+    cells = "; ".join(f"{c.column}: {_value(c.old)} -> {_value(c.new)}" for c in row.cells)
+    return f"{mark} {row.key}: {cells}"
+
+
+def content_lines(change: ContentChange) -> list[str]:
+    """The first ROWS_SHOWN rows of a file's change as diff lines, and how many more there are."""
+    rows = change.diff.rows
+    lines = [row_line(row) for row in rows[:ROWS_SHOWN]]
+    if len(rows) > ROWS_SHOWN:
+        lines.append(f"  ... and {len(rows) - ROWS_SHOWN} more rows (plan -o json shows every row)")
+    return lines
 
 
 def reasons_text(item: PlannedWorkflow) -> str:
@@ -128,6 +164,11 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
         for change in item.changes:
             line = terminal_text(change_line(change))
             lines.append("      " + paint_mark_line(line, color))
+        for content in item.content:
+            lines.append("      " + paint_mark_line(terminal_text(content_head(content)), color))
+            lines += [
+                "          " + paint_mark_line(terminal_text(row), color) for row in content_lines(content)
+            ]
         lines.append("")
     if unchanged and len(plan.items) <= LIST_UNCHANGED_UP_TO:
         rows = [(marked("=", terminal_text(i.address)), f"({terminal_text(i.workflow)})") for i in unchanged]
@@ -163,12 +204,17 @@ def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT, marker: str = MA
     ]
     details = []
     for item in changing:
-        if not item.changes:
-            continue  # the table row says it all
-        details.append(
-            f"<details><summary>{html_code(item.address)} ({html_text(item.workflow)})</summary>\n\n"
-            f"{md_fence((change_line(c) for c in item.changes), 'diff')}\n</details>"
-        )
+        if item.changes:
+            details.append(
+                f"<details><summary>{html_code(item.address)} ({html_text(item.workflow)})</summary>\n\n"
+                f"{md_fence((change_line(c) for c in item.changes), 'diff')}\n</details>"
+            )
+        details += [
+            f"<details><summary>{html_code(item.address)} {html_text(content.section)}: "
+            f"{content.diff.counts} ({html_text(content.object)})</summary>\n\n"
+            f"{md_fence(content_lines(content), 'diff')}\n</details>"
+            for content in item.content
+        ]
     unchanged = len(plan.items) - len(changing)
     tail = ["", f"{unchanged} workflow(s) unchanged."] if unchanged else []
 
@@ -209,6 +255,7 @@ def plan_as_dict(plan: Plan) -> dict[str, Any]:
                 ],
                 "before": item.before,
                 "after": item.after,
+                "content": [content_as_dict(change) for change in item.content],
             }
             for item in plan.items
         ],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import shutil
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 
 from reconciler import cli
 from reconciler.emulator import EmulatorConfig, EmulatorServer
+from reconciler.target import ObjectStores
 from tests.helpers import EXAMPLES, FIXTURES
 
 API_KEY = "integration-test-api-key-0123456789"
@@ -144,3 +146,17 @@ def tenant(
             yield tenant
         finally:
             tenant.admin.close()
+
+
+@pytest.fixture
+def store_calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """Every request the CLI, run in this process, makes to an object store (HEAD, GET, PUT)."""
+    total: Counter[str] = Counter()
+    original = ObjectStores.__init__
+
+    def counting(self: ObjectStores, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self.calls = total
+
+    monkeypatch.setattr(ObjectStores, "__init__", counting)
+    return total

@@ -17,7 +17,7 @@ from typing import Any, Literal
 import pytest
 
 from reconciler.apply import ApplyGuard, ApplyResult, Interruption, apply_plan
-from reconciler.engine import desired_and_live, plan_state
+from reconciler.engine import Uploads, plan_with_content, session
 from reconciler.settings import load_settings
 from tests.integration.conftest import Tenant
 from tests.integration.test_plan_apply import by_address, converged
@@ -63,12 +63,14 @@ class Interrupting:
 
 async def _apply(tenant: Tenant, at: int, when: When, signals: int = 2) -> tuple[ApplyResult, list[str]]:
     settings = load_settings()
-    async with desired_and_live(settings, [tenant.manifests], os.environ) as (client, desired, live):
+    async with session(settings, [tenant.manifests], os.environ) as (client, stores, desired, live):
         guard = ApplyGuard.of(live, desired, instance=settings.instance)
-        planned, _ = plan_state(settings, desired, live)
+        planned, _, _ = await plan_with_content(settings, stores, desired, live)
         interruption = Interruption()
         api = Interrupting(client, interruption, at, when, signals)
-        result = await apply_plan(planned, desired, api, guard=guard, interruption=interruption)
+        result = await apply_plan(
+            planned, desired, api, guard=guard, interruption=interruption, uploads=Uploads(stores)
+        )
     return result, api.calls
 
 
@@ -182,13 +184,19 @@ def test_the_first_signal_lets_the_item_in_flight_finish_and_starts_nothing_new(
     settings = load_settings()
 
     async def apply_once() -> tuple[ApplyResult, list[str]]:
-        async with desired_and_live(settings, [tenant.manifests], os.environ) as (client, desired, live):
+        async with session(settings, [tenant.manifests], os.environ) as (client, stores, desired, live):
             guard = ApplyGuard.of(live, desired, instance=settings.instance)
-            planned, _ = plan_state(settings, desired, live)
+            planned, _, _ = await plan_with_content(settings, stores, desired, live)
             interruption = Interruption()
             api = Interrupting(client, interruption, 1, "before", signals=1)
             return await apply_plan(
-                planned, desired, api, guard=guard, interruption=interruption, parallelism=1
+                planned,
+                desired,
+                api,
+                guard=guard,
+                interruption=interruption,
+                parallelism=1,
+                uploads=Uploads(stores),
             ), api.calls
 
     result, calls = asyncio.run(apply_once())

@@ -39,7 +39,12 @@ def _environ(tenant: Tenant | None, tmp_path: Path, **extra: str) -> dict[str, s
     if tenant is None:
         environ |= {"RECONCILER_TARGET": "embedded", "RECONCILER_STATE_DIR": str(tmp_path / "state")}
     else:
-        environ |= {"ATLAN_BASE_URL": tenant.server.base_url, "ATLAN_API_KEY": API_KEY}
+        # The examples' data sources upload to local stand-ins of their buckets, not to a cloud.
+        environ |= {
+            "ATLAN_BASE_URL": tenant.server.base_url,
+            "ATLAN_API_KEY": API_KEY,
+            "RECONCILER_STAND_INS": str(tmp_path / "objects"),
+        }
     return environ | {"AWS_ACCESS_KEY_ID": "AKIASIGNALS", "NO_COLOR": "1", **extra}
 
 
