@@ -188,7 +188,15 @@ class Settings(BaseSettings):
 STATE_DIR_MODE = 0o700
 STATE_GITIGNORE = "# Written by reconciler: nothing in this directory belongs in version control.\n*\n"
 _STATE_ENTRIES = frozenset(
-    {".gitignore", "cache", "emulator.db", "emulator.db-wal", "emulator.db-shm", "emulator.db-journal"}
+    {
+        ".gitignore",
+        "cache",
+        "emulator.db",
+        "emulator.db-wal",
+        "emulator.db-shm",
+        "emulator.db-journal",
+        "objects",  # the emulator's stored files and bucket stand-ins (reconciler/emulator/objects.py)
+    }
 )
 
 

@@ -100,6 +100,17 @@ def test_an_existing_state_dir_of_an_older_version_is_tightened(tmp_path: Path) 
     assert (state / ".gitignore").read_text() == STATE_GITIGNORE
 
 
+def test_a_state_dir_holding_the_emulators_objects_is_one(tmp_path: Path) -> None:
+    """The embedded emulator keeps uploaded files and bucket stand-ins in objects/ (issue 16)."""
+    state = tmp_path / ".reconciler"
+    (state / "objects" / "tenant").mkdir(parents=True)
+    (state / "emulator.db").write_bytes(b"")
+    state.chmod(0o755)
+    ensure_state_dir(state)
+    assert _mode(state) == 0o700
+    assert (state / ".gitignore").read_text() == STATE_GITIGNORE
+
+
 def test_a_state_dir_holding_other_state_dirs_is_one(tmp_path: Path) -> None:
     state = tmp_path / ".reconciler"
     ensure_state_dir(state / "demo")
