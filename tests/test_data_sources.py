@@ -260,7 +260,7 @@ def test_a_template_nested_too_deeply_is_a_problem_not_a_crash(
     (repo / "templates" / "terms.json").write_text("[" * 100_000 + "]" * 100_000)
     manifest = write_manifest(repo, LONG_FORM)
     assert only_problem([manifest], capsys) == (
-        f"{repo / 'templates' / 'terms.json'}: cannot read the template: nested too deeply"
+        f"{repo / 'templates' / 'terms.json'}:1:1: cannot read the template: nested too deeply"
     )
 
 

@@ -245,11 +245,14 @@ def _path_text(path: FieldPath) -> str:
 def _parse_json(text: str, problems: Problems) -> tuple[Any, Locate | None]:
     try:
         json.loads(text)
+        scanner = _PositionScanner(text, problems)
+        data, _ = scanner.value(0, ())
     except json.JSONDecodeError as exc:
         problems.add(exc.lineno, "", f"invalid JSON: {exc.msg}", column=exc.colno)
         return None, None
-    scanner = _PositionScanner(text, problems)
-    data, _ = scanner.value(0, ())
+    except RecursionError:  # both json and the scanner recurse: a problem, not a crash
+        problems.add(1, "", "cannot read the template: nested too deeply", column=1)
+        return None, None
     return data, scanner.locate
 
 

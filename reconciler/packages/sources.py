@@ -320,8 +320,6 @@ def _template(
         return data.load_template(path, section, file=display)
     except DataError as exc:
         findings.add(exc)
-    except RecursionError:  # json.loads of a deeply nested file: a problem, not a crash
-        findings.problems.append(Problem(display, 0, 0, "", "cannot read the template: nested too deeply"))
     return None
 
 

@@ -243,3 +243,14 @@ def test_values_are_fixed_text_and_placeholders(text: str, parts: tuple[object, 
 def test_a_placeholder_counts_columns_from_one(text: str) -> None:
     with pytest.raises(ValueError, match="placeholder"):
         parse_value(text)
+
+
+def test_a_template_file_nested_deeper_than_python_recurses_is_a_problem(tmp_path: Path) -> None:
+    """json.loads and the position scanner both recurse: 100,000 levels were a RecursionError."""
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(DataError) as caught:
+        load_template(path, "assets")
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path}:1:1: cannot read the template: nested too deeply"
+    ]
