@@ -16,6 +16,7 @@ Objects live in ``objects.py``'s layout; bodies are streamed to disk within ``ma
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from functools import partial
 from typing import BinaryIO
@@ -72,7 +73,8 @@ async def presigned_object(request: Request) -> Response:
         if request.method == "PUT":
             stored = await _put(request, emulator, TENANT, key)
             return Response(status_code=200, headers={"etag": stored.etag})
-        return await _read(emulator, TENANT, key, head=request.method == "HEAD")
+        ranged = request.headers.get("range") if request.method == "GET" else None
+        return await _read(emulator, TENANT, key, head=request.method == "HEAD", ranged=ranged)
     except ObjectProblem as problem:
         return _s3_error(problem)
 
@@ -120,7 +122,9 @@ async def _put(request: Request, emulator: Emulator, store: str, key: str) -> St
     return await to_thread.run_sync(commit, store, key, staged)
 
 
-async def _read(emulator: Emulator, store: str, key: str, *, head: bool) -> Response:
+async def _read(
+    emulator: Emulator, store: str, key: str, *, head: bool, ranged: str | None = None
+) -> Response:
     opened = await to_thread.run_sync(emulator.objects.open, store, key)
     if opened is None:
         raise _no_such_key()
@@ -133,12 +137,53 @@ async def _read(emulator: Emulator, store: str, key: str, *, head: bool) -> Resp
     if head:
         handle.close()
         return Response(status_code=200, headers=headers, media_type="application/octet-stream")
-    return StreamingResponse(_chunks(handle), headers=headers, media_type="application/octet-stream")
+    try:
+        span = _span(ranged, stored.size) if ranged else None
+    except ObjectProblem:
+        handle.close()
+        raise
+    if span is None:
+        return StreamingResponse(_chunks(handle), headers=headers, media_type="application/octet-stream")
+    # One byte range, as S3 answers it: the tenant store's HEAD is a GET of bytes=0-0
+    # (reconciler/stores/tenant.py), which must not read the whole object.
+    first, last = span
+    handle.seek(first)
+    headers |= {
+        "content-length": str(last - first + 1),
+        "content-range": f"bytes {first}-{last}/{stored.size}",
+    }
+    return StreamingResponse(
+        _chunks(handle, last - first + 1),
+        status_code=206,
+        headers=headers,
+        media_type="application/octet-stream",
+    )
 
 
-def _chunks(handle: BinaryIO) -> Iterator[bytes]:
+def _span(ranged: str, size: int) -> tuple[int, int] | None:
+    """The byte range ``bytes=first-[last]`` asks for, clipped to ``size``; None for a header this
+    does not serve (several ranges, a suffix range: the whole object, as S3 may answer too).
+    A range that starts past the end, or any range of an empty object, is a 416, as on S3."""
+    match = re.fullmatch(r"bytes=(\d+)-(\d*)", ranged.strip())
+    if match is None:
+        return None
+    first = int(match.group(1))
+    if first >= size:
+        raise ObjectProblem(416, "InvalidRange", "The requested range is not satisfiable.")
+    last = min(int(match.group(2)), size - 1) if match.group(2) else size - 1
+    if last < first:
+        return None
+    return first, last
+
+
+def _chunks(handle: BinaryIO, remaining: int | None = None) -> Iterator[bytes]:
     with handle:
-        while chunk := handle.read(CHUNK_BYTES):
+        while remaining is None or remaining > 0:
+            chunk = handle.read(CHUNK_BYTES if remaining is None else min(CHUNK_BYTES, remaining))
+            if not chunk:
+                return
+            if remaining is not None:
+                remaining -= len(chunk)
             yield chunk
 
 

@@ -75,6 +75,36 @@ def test_head_on_a_get_url_gives_etag_size_and_metadata_without_the_body(presign
     assert head.content == b""
 
 
+@pytest.mark.parametrize(
+    ("ranged", "status", "body", "content_range"),
+    [
+        ("bytes=0-0", 206, CSV[:1], f"bytes 0-0/{len(CSV)}"),
+        ("bytes=2-5", 206, CSV[2:6], f"bytes 2-5/{len(CSV)}"),
+        ("bytes=3-", 206, CSV[3:], f"bytes 3-{len(CSV) - 1}/{len(CSV)}"),
+        ("bytes=0-999999", 206, CSV, f"bytes 0-{len(CSV) - 1}/{len(CSV)}"),
+        ("bytes=-5", 200, CSV, None),  # a suffix range: the whole object, as S3 may answer too
+    ],
+)
+def test_a_get_of_one_byte_range_answers_that_range(
+    presign: Presign, ranged: str, status: int, body: bytes, content_range: str | None
+) -> None:
+    """The tenant store's HEAD is a GET of bytes=0-0 (reconciler/stores/tenant.py): it read the
+    whole object from the emulator, which ignored Range."""
+    assert httpx.put(presign("p/a.csv"), content=CSV).status_code == 200
+    got = httpx.get(presign("p/a.csv", "GET"), headers={"range": ranged})
+    assert (got.status_code, got.content, got.headers.get("content-range")) == (status, body, content_range)
+    assert got.headers["etag"] == md5_etag(CSV)
+
+
+def test_a_range_past_the_end_or_of_an_empty_object_is_416(presign: Presign) -> None:
+    assert httpx.put(presign("p/a.csv"), content=CSV).status_code == 200
+    assert httpx.put(presign("p/empty.csv"), content=b"").status_code == 200
+    beyond = httpx.get(presign("p/a.csv", "GET"), headers={"range": f"bytes={len(CSV)}-"})
+    empty = httpx.get(presign("p/empty.csv", "GET"), headers={"range": "bytes=0-0"})
+    assert (beyond.status_code, empty.status_code) == (416, 416)
+    assert httpx.get(presign("p/a.csv", "GET")).content == CSV  # and it goes on serving
+
+
 @pytest.mark.parametrize("authorization", [None, f"Bearer {KEY}", "Bearer not-the-key"])
 def test_object_urls_need_no_authorization_and_ignore_one(
     presign: Presign, authorization: str | None
