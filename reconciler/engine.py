@@ -22,13 +22,12 @@ from reconciler.drift import SeenObject
 from reconciler.errors import PlanningError, PreconditionFailedError, ReconcilerError
 from reconciler.live import LiveWorkflow
 from reconciler.packages.compiler import CompiledFile
-from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL
 from reconciler.packages.sources import PreparedSource
 from reconciler.plan.content import ObjectRead, Reads, content_changed, content_in_place
 from reconciler.plan.model import Plan, PruneOptions, Upload
 from reconciler.plan.normalise import LAST_RUN_ANNOTATION
 from reconciler.plan.planfile import resource_versions
-from reconciler.plan.planner import claimed_after, confirmed, handed_over, plan
+from reconciler.plan.planner import claimed_after, confirmed, handed_over, managed_by_manifest, plan
 from reconciler.settings import Settings
 from reconciler.stores import ObjectStore, StoredObject
 from reconciler.target import ObjectStores, connect_with_stores, manifest_credentials
@@ -162,10 +161,7 @@ def live_of(
     """Manifest name -> the live workflow the planner will compare it with (reconciler/plan/
     planner.py: the one labelled with this instance and the manifest, else the one of its name)."""
     by_name = {workflow.name: workflow for workflow in live}
-    managed: dict[str, LiveWorkflow] = {}
-    for workflow in sorted(live, key=lambda w: w.name):
-        if workflow.labels.get(INSTANCE_LABEL) == instance:
-            managed.setdefault(workflow.labels.get(MANIFEST_LABEL, ""), workflow)
+    managed, _ = managed_by_manifest(live, instance)
     found = {d.name: managed.get(d.name) or by_name.get(d.compiled.name) for d in desired}
     return {name: workflow for name, workflow in found.items() if workflow is not None}
 

@@ -162,19 +162,12 @@ def _plan(
     content: Reads | None,
 ) -> Plan:
     by_name = {workflow.name: workflow for workflow in live}
-    managed: dict[str, LiveWorkflow] = {}
-    notes: list[str] = []
-    for workflow in sorted(by_name.values(), key=lambda w: w.name):
-        if workflow.labels.get(INSTANCE_LABEL) != instance:
-            continue
-        manifest = workflow.labels.get(MANIFEST_LABEL, "")
-        if manifest in managed:
-            notes.append(
-                f"workflows {managed[manifest].name} and {workflow.name} both claim manifest {manifest!r}; "
-                f"planning against {managed[manifest].name}"
-            )
-            continue
-        managed[manifest] = workflow
+    managed, clashes = managed_by_manifest(by_name.values(), instance)
+    notes = [
+        f"workflows {kept.name} and {other.name} both claim manifest {manifest!r}; "
+        f"planning against {kept.name}"
+        for manifest, kept, other in clashes
+    ]
 
     wanted = {item.name for item in desired}
     orphans = [w for name, w in sorted(managed.items()) if name not in wanted]
@@ -211,6 +204,24 @@ def _plan(
         notes=tuple(notes),
         orphans=tuple(w.name for w in orphans),
     )
+
+
+def managed_by_manifest(
+    live: Iterable[LiveWorkflow], instance: str
+) -> tuple[dict[str, LiveWorkflow], list[tuple[str, LiveWorkflow, LiveWorkflow]]]:
+    """Manifest name -> the live workflow labelled with ``instance`` and that manifest: the first
+    by name when several claim one; and each such clash as (manifest, the one kept, another)."""
+    managed: dict[str, LiveWorkflow] = {}
+    clashes: list[tuple[str, LiveWorkflow, LiveWorkflow]] = []
+    for workflow in sorted(live, key=lambda w: w.name):
+        if workflow.labels.get(INSTANCE_LABEL) != instance:
+            continue
+        manifest = workflow.labels.get(MANIFEST_LABEL, "")
+        if manifest in managed:
+            clashes.append((manifest, managed[manifest], workflow))
+        else:
+            managed[manifest] = workflow
+    return managed, clashes
 
 
 def _check_prune(archiving: int, managed: int, limit: PruneLimit) -> None:
