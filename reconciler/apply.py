@@ -219,6 +219,14 @@ class Interruption:
         self.count += 1
         self._changed.set()
 
+    async def first(self, work: asyncio.Future[Any], count: int, within: float | None = None) -> bool:
+        """Wait for ``work``, for the ``count``-th signal, or for ``within`` seconds, whichever
+        comes first; True when ``work`` is done."""
+        signalled = asyncio.ensure_future(self.reached(count))
+        await asyncio.wait({work, signalled}, timeout=within, return_when=asyncio.FIRST_COMPLETED)
+        signalled.cancel()
+        return work.done()
+
     async def reached(self, count: int) -> None:
         """Return once ``signal`` was called ``count`` times."""
         while self.count < count:
@@ -284,10 +292,7 @@ class _Runner:
     async def _unless_interrupted(self, read: Awaitable[T]) -> T | None:
         """A read made before any item starts, given up (None) when the apply is interrupted."""
         reading = asyncio.ensure_future(read)
-        first = asyncio.ensure_future(self.interruption.reached(1))
-        await asyncio.wait({reading, first}, return_when=asyncio.FIRST_COMPLETED)
-        first.cancel()
-        if not reading.done():
+        if not await self.interruption.first(reading, 1):
             reading.cancel()
             await asyncio.wait({reading})
             return None
@@ -297,21 +302,14 @@ class _Runner:
         """Wait for every item, or for an interruption: then cancel what has not started, give
         what is under way the grace period (cut short by a second signal), and cancel the rest."""
         everything = asyncio.ensure_future(asyncio.wait(tasks.values()))
-        first = asyncio.ensure_future(self.interruption.reached(1))
-        await asyncio.wait({everything, first}, return_when=asyncio.FIRST_COMPLETED)
-        first.cancel()
-        if everything.done():
+        if await self.interruption.first(everything, 1):
             return
         if self.watcher is not None:
             self.watcher.stop()
         for address, task in tasks.items():
             if address not in self.started:
                 task.cancel()
-        second = asyncio.ensure_future(self.interruption.reached(2))
-        await asyncio.wait(
-            {everything, second}, timeout=self.interruption.grace, return_when=asyncio.FIRST_COMPLETED
-        )
-        second.cancel()
+        await self.interruption.first(everything, 2, within=self.interruption.grace)
         for task in tasks.values():
             task.cancel()
         await everything
