@@ -9,6 +9,7 @@ from typing import Any
 
 from starlette.types import Scope
 
+from reconciler.emulator.catalog import Catalog
 from reconciler.emulator.config import EmulatorConfig
 from reconciler.emulator.faults import FaultInjector, RequestLog
 from reconciler.emulator.match_cache import SortedMatches
@@ -38,6 +39,7 @@ class Emulator:
         self.config = config
         self.clock = config.clock
         self.store = Store(config.db_path)
+        self.catalog = Catalog(config.db_path)
         self.objects = ObjectStore(config.objects_root())
         self.presigner = Presigner(config.api_key)
         self.faults = FaultInjector(config.faults, config.seed)
@@ -61,4 +63,5 @@ class Emulator:
 
     def close(self) -> None:
         self.store.close()
+        self.catalog.close()
         self.objects.close()
