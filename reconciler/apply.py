@@ -26,7 +26,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from reconciler.desired import DesiredWorkflow
 from reconciler.errors import ApiError, ConflictError, OutcomeUnknownError, ReconcilerError
-from reconciler.live import ACTIVE_PHASES, FINISHED_PHASES, SUCCEEDED, LiveRun, LiveWorkflow
+from reconciler.live import ACTIVE_PHASES, FINISHED_PHASES, SUCCEEDED, LiveRun, LiveWorkflow, RunResults
 from reconciler.packages.compiler import CREDENTIAL_PLACEHOLDER
 from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL, PROTECT_ANNOTATION
 from reconciler.packages.spec import cloud_source, parameters, tasks
@@ -85,6 +85,8 @@ class ItemResult:
     detail: str = ""
     run: str | None = None
     run_phase: str | None = None
+    run_results: RunResults | None = None
+    """With ``--wait``, what the finished run imported (counts per file, first errors)."""
 
 
 @dataclass(frozen=True)
@@ -373,7 +375,10 @@ class _Runner:
             detail = f"its run did not finish within {watcher.policy.timeout:g} s"
             return self._result(item, "failed", detail, run=result.run)
         ok = final.phase == SUCCEEDED
-        detail = result.detail if ok else f"run {final.name} ended {final.phase}"
+        detail = result.detail
+        if not ok:
+            why = final.first_error
+            detail = f"run {final.name} ended {final.phase}" + (f": {why}" if why else "")
         return ItemResult(
             item.address,
             item.workflow,
@@ -382,6 +387,7 @@ class _Runner:
             detail,
             final.name,
             final.phase,
+            final.results,
         )
 
     async def _dependencies_failed(self, item: PlannedWorkflow) -> str | None:

@@ -336,12 +336,15 @@ def detect_drift(
         if runs and runs[0].phase in UNHEALTHY_PHASES and not under(("health",), ignored):
             run = runs[0]
             when = run.finished_at.strftime("%Y-%m-%dT%H:%M:%SZ") if run.finished_at else None
+            why = run.first_error
             findings.append(
                 Finding(
                     item.address,
                     item.workflow,
                     "unhealthy",
-                    f"last run {run.name} ended {run.phase}" + (f" at {when}" if when else ""),
+                    f"last run {run.name} ended {run.phase}"
+                    + (f" at {when}" if when else "")
+                    + (f": {why}" if why else ""),
                     run=run.name,
                     phase=run.phase,
                     finished_at=when,

@@ -130,6 +130,64 @@ class LiveWorkflow(BaseModel):
         return lambda source: cls.from_source(source, shared=shared)
 
 
+class FileCounts(BaseModel):
+    """What a run did with one of its input files (the package's ``Total assets created`` lines)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    section: str
+    key: str = ""
+    created: int = 0
+    updated: int = 0
+    restored: int = 0
+    skipped: int = 0
+    failed: int = 0
+    deleted: int = 0
+
+    def counts(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in COUNT_NAMES}
+
+
+COUNT_NAMES = ("created", "updated", "restored", "skipped", "failed", "deleted")
+
+
+class RunError(BaseModel):
+    """One problem a run reported, at a line (the header is line 1) and column of an input file."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    section: str = ""
+    line: int | None = None
+    field: str | None = None
+    message: str
+
+
+class RunResults(BaseModel):
+    """A finished import run's outcome, from its ``status.outputs`` parameter ``results`` (a JSON
+    text; the emulator writes it, reconciler/emulator/imports). Absent for runs that report none."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    files: tuple[FileCounts, ...] = ()
+    errors: tuple[RunError, ...] = ()
+
+    @classmethod
+    def from_status(cls, status: Mapping[str, Any]) -> RunResults | None:
+        outputs = _mapping(status.get("outputs"))
+        parameters = outputs.get("parameters")
+        for item in parameters if isinstance(parameters, list) else ():
+            if (
+                isinstance(item, Mapping)
+                and item.get("name") == "results"
+                and isinstance(item.get("value"), str)
+            ):
+                try:
+                    return cls.model_validate_json(item["value"])
+                except ValueError:
+                    return None  # a run's own report must not fail a listing
+        return None
+
+
 class LiveRun(BaseModel):
     """One run (an Argo Workflow) of a workflow template."""
 
@@ -151,6 +209,25 @@ class LiveRun(BaseModel):
     def is_active(self) -> bool:
         """Pending or Running: submitting the template again would start a duplicate."""
         return self.phase in ACTIVE_PHASES
+
+    @property
+    def message(self) -> str | None:
+        """What the run said about how it ended (``status.message``), if anything."""
+        message = _mapping(self.raw.get("status")).get("message")
+        return message if isinstance(message, str) and message.strip() else None
+
+    @property
+    def results(self) -> RunResults | None:
+        """The import's counts and first errors, once the run has finished and reported them."""
+        return RunResults.from_status(_mapping(self.raw.get("status")))
+
+    @property
+    def first_error(self) -> str | None:
+        """One line saying why a failed run failed: its first reported error, or its message."""
+        results = self.results
+        if results is not None and results.errors:
+            return describe_error(results.errors[0])
+        return self.message
 
     @classmethod
     def from_source(cls, source: Mapping[str, Any]) -> LiveRun:
@@ -179,3 +256,11 @@ class LiveRun(BaseModel):
                 "raw": {key: value for key, value in source.items() if key != "payload"},
             }
         )
+
+
+def describe_error(error: RunError) -> str:
+    """``glossaries line 4, column certificateStatus: <message>``."""
+    where = " ".join(part for part in (error.section, f"line {error.line}" if error.line else "") if part)
+    if error.field:
+        where = f"{where}, column {error.field}" if where else f"column {error.field}"
+    return f"{where}: {error.message}" if where else error.message

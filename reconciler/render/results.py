@@ -7,6 +7,7 @@ table is laid out by rich (``reconciler.render.terminal.table_lines``).
 from __future__ import annotations
 
 from reconciler.apply import ApplyResult, ItemResult, Outcome
+from reconciler.live import COUNT_NAMES, describe_error
 from reconciler.render.escape import md_code, md_text, terminal_text
 from reconciler.render.terminal import Cell, marked, table_lines
 
@@ -19,6 +20,7 @@ _MARKS: dict[Outcome, str] = {
     "interrupted": "!",
     "not started": "○",
 }
+_ERRORS_SHOWN = 5  # per workflow; the run's results.csv and outputs have the rest
 _SETTLED: tuple[Outcome, ...] = ("done", "failed", "already running", "skipped")
 _CUT_SHORT: tuple[Outcome, ...] = ("interrupted", "not started")
 
@@ -45,9 +47,49 @@ def closing_line(result: ApplyResult, *, unchanged: bool = True) -> str:
     return f"Apply interrupted: {counts}."
 
 
+def _imported(
+    result: ApplyResult,
+) -> list[tuple[ItemResult, list[tuple[str, str, dict[str, int]]], list[str]]]:
+    """Per followed run that reported results: its files' counts and its first errors."""
+    found = []
+    for item in result.items:
+        if item.run_results is None:
+            continue
+        files = [(f.section, f.key, f.counts()) for f in item.run_results.files]
+        errors = [describe_error(e) for e in item.run_results.errors]
+        found.append((item, files, errors))
+    return found
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{name} {counts[name]}" for name in COUNT_NAMES if counts[name] or name != "deleted")
+
+
+def _import_lines(result: ApplyResult, *, color: bool) -> list[str]:
+    imported = _imported(result)
+    if not imported:
+        return []
+    rows: list[tuple[Cell, ...]] = [
+        (terminal_text(item.address), terminal_text(section), _counts(counts))
+        for item, files, _ in imported
+        for section, _key, counts in files
+    ]
+    lines = ["What the runs imported:", *table_lines(rows, color=color)] if rows else []
+    for item, _, errors in imported:
+        if errors:
+            more = len(errors) - _ERRORS_SHOWN
+            lines.append(
+                f"Errors of {terminal_text(item.address)}"
+                + (f" (first {_ERRORS_SHOWN}):" if more > 0 else ":")
+            )
+            lines += [f"  {terminal_text(error)}" for error in errors[:_ERRORS_SHOWN]]
+    return lines
+
+
 def render_results_text(result: ApplyResult, *, color: bool = False) -> str:
     shown = [item for item in result.items if item.outcome != "unchanged"]
     lines = ["Apply results:", *table_lines([_row(item) for item in shown], color=color)] if shown else []
+    lines += _import_lines(result, color=color)
     lines.append(closing_line(result))
     return "\n".join(lines) + "\n"
 
@@ -63,4 +105,16 @@ def render_results_markdown(result: ApplyResult) -> str:
             f"{', '.join(a.value for a in i.actions)} | {i.outcome} | {md_text(i.detail)} |"
             for i in shown
         ]
+    imported = _imported(result)
+    if any(files for _, files, _ in imported):
+        lines += ["", "| workflow | file | imported |", "|---|---|---|"]
+        lines += [
+            f"| {md_code(item.address, cell=True)} | {md_text(section)} | {_counts(counts)} |"
+            for item, files, _ in imported
+            for section, _key, counts in files
+        ]
+    for item, _, errors in imported:
+        if errors:
+            lines += ["", f"Errors of {md_code(item.address)}:", ""]
+            lines += [f"- {md_text(error)}" for error in errors[:_ERRORS_SHOWN]]
     return "\n".join(lines) + "\n"
