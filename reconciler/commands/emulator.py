@@ -1,10 +1,13 @@
-"""``reconciler emulator serve``: Atlan's workflow API, emulated, on a loopback port."""
+"""``reconciler emulator serve``: Atlan's API, emulated, on a loopback port; ``emulator catalog``
+and ``emulator reset``: what the emulated imports put in its local catalog, and emptying it."""
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -114,3 +117,136 @@ def serve_command(
     except (ConfigError, OSError) as exc:
         sys.stderr.write(f"error: {exc}\n")
         raise typer.Exit(1) from exc
+
+
+_DB_HELP = "The emulator's SQLite file (default: the embedded emulator's, in RECONCILER_STATE_DIR)."
+_LISTED = 200  # entities listed in text; -o json lists all
+
+
+def _database(db: Path | None) -> Path:
+    if db is not None:
+        return db
+    from reconciler.settings import load_settings
+
+    return load_settings().state_dir / "emulator.db"
+
+
+def _fail(message: str) -> typer.Exit:
+    sys.stderr.write(f"error: {message}\n")
+    return typer.Exit(1)
+
+
+def _row(document: dict[str, Any]) -> tuple[str, str, str, str]:
+    attributes = document.get("attributes") or {}
+    status = "archived" if document.get("status") == "DELETED" else "active"
+    if attributes.get("isPartial"):
+        status += " (partial)"
+    return (
+        str(document.get("typeName")),
+        str(attributes.get("name") or ""),
+        str(attributes.get("qualifiedName") or ""),
+        status,
+    )
+
+
+@app.command("catalog")
+def catalog_command(
+    type_name: Annotated[
+        list[str] | None, typer.Option("--type", "-t", help="List the assets of this type (repeatable).")
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", "-n", help="List the assets with this name.")] = None,
+    output: Annotated[str, typer.Option("--output", "-o", help="text or json.")] = "text",
+    db: Annotated[Path | None, typer.Option(help=_DB_HELP, show_default=False)] = None,
+) -> None:
+    """What the emulated imports put in the emulator's catalog: each glossary, domain and
+    connection with what it holds, counts by type, and (with --type or --name) the assets."""
+    from reconciler.emulator.catalog import Catalog
+    from reconciler.emulator.catalog_view import summarise
+    from reconciler.errors import ReconcilerError
+    from reconciler.render.escape import terminal_text
+    from reconciler.render.terminal import table_lines
+
+    if output not in ("text", "json"):
+        raise _fail(f"--output must be text or json, not {output!r}")
+    try:
+        database = _database(db)
+    except ReconcilerError as exc:
+        raise _fail(str(exc)) from exc
+    if not database.is_file():
+        documents: list[dict[str, Any]] = []
+        counts: dict[str, dict[str, int]] = {}
+    else:
+        catalog = Catalog(database)
+        try:
+            documents = list(catalog.select())
+            counts = catalog.counts()
+        except sqlite3.Error as exc:
+            raise _fail(f"cannot read {database}: {exc}") from exc
+        finally:
+            catalog.close()
+    groups = summarise(documents)
+    listed = [
+        d
+        for d in documents
+        if (not type_name or d.get("typeName") in type_name)
+        and (name is None or (d.get("attributes") or {}).get("name") == name)
+    ]
+    if output == "json":
+        body = {
+            "database": str(database),
+            "counts": counts,
+            "groups": [g.to_json() for g in groups],
+            "assets": listed,
+        }
+        sys.stdout.write(json.dumps(body, indent=2, ensure_ascii=False) + "\n")
+        return
+    if not counts:
+        sys.stdout.write(f"The emulator's catalog ({database}) is empty: no import has run.\n")
+        return
+    active = sum(c.get("ACTIVE", 0) for c in counts.values())
+    archived = sum(n for c in counts.values() for s, n in c.items() if s != "ACTIVE")
+    lines = [
+        f"The emulator's catalog ({database}): {active} assets"
+        + (f", {archived} archived" if archived else "")
+    ]
+    lines += [f"  {terminal_text(g.describe())}" for g in groups]
+    if counts:
+        by_type: list[tuple[str, ...]] = [("TYPE", "ACTIVE", "ARCHIVED")]
+        by_type += [
+            (t, str(c.get("ACTIVE", 0)), str(sum(n for s, n in c.items() if s != "ACTIVE")))
+            for t, c in counts.items()
+        ]
+        lines += ["By type:", *table_lines(by_type, color=False)]
+    if type_name or name is not None:
+        assets: list[tuple[str, ...]] = [("TYPE", "NAME", "QUALIFIED NAME", "STATUS")]
+        assets += [tuple(terminal_text(cell) for cell in _row(d)) for d in listed[:_LISTED]]
+        lines += [f"Assets ({len(listed)}):", *table_lines(assets, color=False)]
+        if len(listed) > _LISTED:
+            lines.append(f"  ... {len(listed) - _LISTED} more (-o json lists them all)")
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+@app.command("reset")
+def reset_command(
+    db: Annotated[Path | None, typer.Option(help=_DB_HELP, show_default=False)] = None,
+) -> None:
+    """Empty the emulator's catalog (its workflows, runs and files stay)."""
+    from reconciler.emulator.catalog import Catalog
+    from reconciler.errors import ReconcilerError
+
+    try:
+        database = _database(db)
+    except ReconcilerError as exc:
+        raise _fail(str(exc)) from exc
+    if not database.is_file():
+        sys.stdout.write(f"Nothing to reset: no emulator state at {database}.\n")
+        return
+    catalog = Catalog(database)
+    try:
+        with catalog.transaction():
+            removed = catalog.reset()
+    except sqlite3.Error as exc:
+        raise _fail(f"cannot reset {database}: {exc}") from exc
+    finally:
+        catalog.close()
+    sys.stdout.write(f"Removed {removed} assets from the emulator's catalog ({database}).\n")
