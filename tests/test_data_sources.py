@@ -472,7 +472,11 @@ def test_render_files_of_the_examples_matches_the_committed_files(
     assert cli.main(["render", str(EXAMPLES), "--files", str(out)]) == 0
     written = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
     expected = sorted(p.relative_to(EXPECTED) for p in EXPECTED.rglob("*") if p.is_file())
-    assert written == expected == [Path("business-glossary/glossaries.csv"), Path("dbt-lineage/lineage.csv")]
+    assert written == expected == [
+        Path("business-glossary/glossaries.csv"),
+        Path("dbt-lineage/lineage.csv"),
+        Path("snowflake-assets/assets.csv"),
+    ]
     for path in expected:
         assert (out / path).read_bytes() == (EXPECTED / path).read_bytes(), path
     lines = capsys.readouterr().out.splitlines()
@@ -536,6 +540,7 @@ def test_render_files_without_a_source_writes_nothing(
     manifests = tmp_path / "manifests"
     shutil.copytree(EXAMPLES / "asset-import", manifests)
     (manifests / "business-glossary.yaml").unlink()
+    (manifests / "snowflake-assets.yaml").unlink()
     assert cli.main(["render", "--files", str(tmp_path / "out"), str(manifests)]) == 0
     assert capsys.readouterr().out == "No manifest has a source: no file written.\n"
     assert not (tmp_path / "out").exists()

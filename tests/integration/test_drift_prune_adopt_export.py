@@ -245,7 +245,10 @@ def test_prune_guards(applied: Tenant) -> None:
     elsewhere = applied.manifests.parent / "elsewhere"
     elsewhere.mkdir()
     (elsewhere / "new.yaml").write_text(  # one without a data source, which is relative to it
-        (applied.manifests / SNOWFLAKE).read_text().replace("snowflake-assets", "new-one")
+        (applied.manifests / SNOWFLAKE)
+        .read_text()
+        .replace("    source: ../data/snowflake-assets.csv\n", "")
+        .replace("snowflake-assets", "new-one")
     )
     result = applied.cli("plan", "--prune", "--max-prune", "100", str(elsewhere))
     assert result.code == 1
@@ -256,6 +259,7 @@ def test_prune_guards(applied: Tenant) -> None:
 def test_protected_workflows_survive_prune(applied: Tenant) -> None:
     (applied.manifests / SNOWFLAKE).unlink()
     applied.edit("lineage/lineage.yaml", "  depends_on: [snowflake-assets]\n", "")
+    applied.edit("lineage/lineage.yaml", "  depends_on: [snowflake-assets]  #", "  #")
     result = applied.plan("--prune", "-o", "json")
     assert result.code == 0
     assert not any(w["actions"] == ["archive"] for w in result.json()["workflows"])
