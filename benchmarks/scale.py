@@ -165,7 +165,11 @@ def seed(server: EmulatorServer, bodies: Sequence[dict[str, Any]]) -> None:
 @contextmanager
 def emulator(tmp: Path, faults: FaultConfig) -> Iterator[EmulatorServer]:
     config = EmulatorConfig(
-        api_key=KEY, db_path=tmp / f"emulator-{time.monotonic_ns()}.db", run_seconds=30, pending_seconds=1
+        api_key=KEY,
+        db_path=tmp / f"emulator-{time.monotonic_ns()}.db",
+        run_seconds=30,
+        pending_seconds=1,
+        run_imports=False,  # the requests are measured, not the imports (benchmarks/import_rows.py)
     )
     config.faults = faults
     with EmulatorServer(config) as server:

@@ -50,6 +50,9 @@ def serve_command(
     run_seconds: Annotated[float, typer.Option(help="How long a run takes to finish.")] = 30.0,
     pending_seconds: Annotated[float, typer.Option(help="How long a run is Pending before Running.")] = 1.0,
     failure_rate: Annotated[float, typer.Option(help="Fraction of runs that end Failed.")] = 0.0,
+    imports: Annotated[
+        bool, typer.Option(help="Carry out import runs (read files, fill the catalog), or only accept them.")
+    ] = True,
     role: Annotated[
         str, typer.Option(help="Role reported by whoami ('$api-token-default-access', '$admin', '$member').")
     ] = "$api-token-default-access",
@@ -93,6 +96,7 @@ def serve_command(
             run_seconds=run_seconds,
             pending_seconds=pending_seconds,
             failure_rate=failure_rate,
+            run_imports=imports,
             role=role,
             seed=seed,
             faults=faults,

@@ -148,6 +148,10 @@ class EmulatorConfig:
     request_log_body_bytes: int = 16 * 1024 * 1024
     """How many bytes of request bodies the log keeps in all (16 MiB): older records lose their body
     first; a body over 64 KiB is logged as its size only."""
+    run_imports: bool = True
+    """Carry out asset-import and lineage-builder runs when they are submitted: read their files,
+    load the catalog, end Failed if the import fails (imports/run.py). False: runs are only
+    accepted, and end as ``failure_rate`` decides (the scale benchmarks)."""
 
     def __post_init__(self) -> None:
         if not self.api_key:

@@ -2,17 +2,18 @@
 
 An asset-import or lineage-builder workflow names a file per section with the parameters
 ``<section>_prefix`` and ``<section>_key`` (sections ``assets``, ``glossaries``,
-``data_products``, ``lineage``; reconciler/packages/compiler.py), read at ``prefix/key`` from the
-store its ``cloud_source`` parameter points at: a credential (kind ``s3``, ``gcs`` or ``adls``, the
-bucket or container in its ``extra``), or, left an unresolved ``{{placeholder}}``, the tenant's
-own store. Each new run gets ``status.inputs``, one item per section::
+``data_products``, ``tags``, ``lineage``; reconciler/packages/compiler.py), read at
+``prefix/key`` from the store its ``cloud_source`` parameter points at: a credential (kind
+``s3``, ``gcs`` or ``adls``, the bucket or container in its ``extra``), or, left an unresolved
+``{{placeholder}}``, the tenant's own store. Each new run gets ``status.inputs``, one item per section::
 
     {"section": "assets", "store": "s3/my-bucket", "key": "prefix/assets.csv",
      "state": "found", "etag": "\\"<md5>\\"", "size": 812, "metadata": {"reconciler-sha256": "..."}}
 
 ``state`` is ``found`` (with ``etag``, ``size`` and ``metadata`` as they were when the run was
 created), ``missing``, or ``unknown`` (a credential the emulator does not know, or a key no file
-can hold). The runs search shows the field like any other (``status.inputs.key``...).
+can hold). The runs search shows the field like any other (``status.inputs.key``...). The run
+reads exactly these objects when it executes (imports/run.py).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 
 from reconciler.emulator.objects import ObjectProblem, ObjectStore, normalise_key, store_name
 
-SECTIONS = ("assets", "glossaries", "data_products", "lineage")
+SECTIONS = ("assets", "glossaries", "data_products", "tags", "lineage")
 _BUCKET_FIELDS = {"s3": "s3_bucket", "gcs": "gcs_bucket", "adls": "adls_container"}
 _PLACEHOLDER = re.compile(r"\{\{([^{}]+)\}\}")
 UNKNOWN = "unknown"

@@ -373,6 +373,20 @@ class ObjectStore:
             _discard(staged.path)
         return StoredObject(store, key, staged.md5, st.st_size, st.st_mtime, dict(metadata))
 
+    def write(
+        self, store: str, key: str, data: bytes, *, metadata: Mapping[str, str] | None = None
+    ) -> StoredObject:
+        """Put ``data`` at ``key`` unconditionally (what the emulator itself writes: a run's results)."""
+        fd, path = self._staging_file()
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+        except BaseException:
+            _discard(path)
+            raise
+        staged = Staged(path, hashlib.md5(data, usedforsecurity=False).hexdigest(), len(data))
+        return self.commit(store, key, staged, metadata=metadata or {}, conditions=Conditions())
+
     def delete(self, store: str, key: str) -> bool:
         """Remove the object and the directories it leaves empty; False if there was none."""
         path = self.path_of(store, key)

@@ -1,4 +1,5 @@
-"""The admin endpoints under ``/_emulator/``: request log, fault knobs, clock, live settings, state, reset.
+"""The admin endpoints under ``/_emulator/``: request log, fault knobs, clock, live settings, state, reset
+(of the workflows, runs and credentials, and of the catalog the imports fill).
 
 Protected by the same API key as the API, never faulted and not in the request log (see
 ``gateway.py``). Errors answer ``{"error": ...}`` with status 400, not Atlan's error shape.
@@ -115,6 +116,7 @@ async def admin_state(request: Request) -> Response:
 async def admin_reset(request: Request) -> Response:
     emulator = emulator_of(request)
     emulator.store.reset()
+    emulator.catalog.reset()
     emulator.log.clear()
     emulator.faults.configure(FaultConfig())
     return json_response({"reset": True})

@@ -3,6 +3,11 @@
 A run is Pending for ``pending_seconds``, Running until ``run_seconds`` after submission, then ends
 in its predetermined outcome (Succeeded, or Failed for the configured fraction of runs). A stop
 ends it in Failed at the moment of the stop. Nothing runs in the background.
+
+An import run (asset import, lineage builder) is carried out when it is submitted
+(imports/run.py): its outcome is the import's, and once final it shows the import's
+``status.outputs`` and, when it failed, its ``status.message``. While the import is being carried
+out (``IMPORTING``, for the length of the request that submits it) it is never final.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ CREATOR_LABEL = "workflows.argoproj.io/creator"
 TEMPLATE_LABEL = "workflows.argoproj.io/workflow-template"
 COMPLETED_LABEL = "workflows.argoproj.io/completed"
 STOP_MESSAGE = "Stopped with strategy 'Stop'"
+FAILED_MESSAGE = "child 'run' failed"
+IMPORTING = "Importing"  # the outcome of a run whose import has not been recorded yet
 _SUFFIX_ALPHABET = string.ascii_lowercase + string.digits
 
 
@@ -60,13 +67,15 @@ class RunEntry:
     outcome: str
     stopped_at: float | None
     source: dict[str, Any]
+    result: dict[str, Any] | None = None
+    """An import's outcome (imports/run.py, ``Execution.stored``): ``outputs`` and ``message``."""
 
     def phase_at(self, now: float) -> tuple[str, float | None]:
         """The phase at ``now`` and, once final, when it ended."""
         end = self.created_at + self.run_seconds
         if self.stopped_at is not None and self.stopped_at < end and now >= self.stopped_at:
             return FAILED, self.stopped_at
-        if now >= end:
+        if now >= end and self.outcome != IMPORTING:
             return self.outcome, end
         if now < self.created_at + min(self.pending_seconds, self.run_seconds):
             return PENDING, None
@@ -93,7 +102,10 @@ class RunEntry:
         status["progress"] = "1/1" if phase == SUCCEEDED else ("0/1" if phase != PENDING else "0/0")
         if finished is not None:
             status["resourcesDuration"] = {"cpu": max(int(finished - self.created_at), 0), "memory": 0}
+            if self.result is not None and self.result.get("outputs"):
+                status["outputs"] = self.result["outputs"]
         if phase == FAILED:
             stopped = entry.stopped_at is not None and finished == entry.stopped_at
-            status["message"] = STOP_MESSAGE if stopped else "child 'run' failed"
+            message = (self.result or {}).get("message") or FAILED_MESSAGE
+            status["message"] = STOP_MESSAGE if stopped else message
         return {**self.source, "metadata": metadata, "status": status}

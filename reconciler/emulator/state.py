@@ -4,6 +4,7 @@ search cache."""
 from __future__ import annotations
 
 import hmac
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,9 +13,11 @@ from starlette.types import Scope
 from reconciler.emulator.catalog import Catalog
 from reconciler.emulator.config import EmulatorConfig
 from reconciler.emulator.faults import FaultInjector, RequestLog
+from reconciler.emulator.imports.run import Execution, execute
 from reconciler.emulator.match_cache import SortedMatches
 from reconciler.emulator.objects import ObjectStore
 from reconciler.emulator.presign import Presigner
+from reconciler.emulator.runs import RunEntry
 from reconciler.emulator.store import RunSettings, Store
 
 
@@ -49,6 +52,7 @@ class Emulator:
         )
         self._key = config.api_key.encode()
         self.sorted_matches = SortedMatches(self.store.version)
+        self._importing = threading.Lock()  # one import at a time: each sees the last one's catalog
 
     def authorized(self, scope: Scope) -> bool:
         for name, value in scope["headers"]:
@@ -60,6 +64,18 @@ class Emulator:
     def run_settings(self) -> RunSettings:
         s = self.settings
         return RunSettings(s.run_seconds, s.pending_seconds, s.failure_rate, self.config.seed)
+
+    def execute_import(self, run: RunEntry) -> Execution:
+        """Carry out an import run just submitted (blocking: call it off the event loop)."""
+        with self._importing:
+            return execute(
+                run.name,
+                run.source,
+                objects=self.objects,
+                catalog=self.catalog,
+                now=self.clock.now(),
+                username=self.settings.username,
+            )
 
     def close(self) -> None:
         self.store.close()

@@ -35,6 +35,8 @@ from reconciler.emulator.clock import format_timestamp
 from reconciler.emulator.errors import ApiProblem
 from reconciler.emulator.runs import (
     CREATOR_LABEL,
+    IMPORTING,
+    SUCCEEDED,
     TEMPLATE_LABEL,
     RunEntry,
     decide_outcome,
@@ -80,7 +82,8 @@ CREATE TABLE IF NOT EXISTS runs (
     run_seconds REAL NOT NULL,
     outcome TEXT NOT NULL,
     stopped_at REAL,
-    source TEXT NOT NULL
+    source TEXT NOT NULL,
+    result TEXT -- an import run's outcome (runs.py RunEntry.result), as JSON
 );
 CREATE INDEX IF NOT EXISTS runs_rv ON runs (rv);
 CREATE TABLE IF NOT EXISTS credentials (
@@ -185,6 +188,17 @@ def _migrate_credentials(conn: sqlite3.Connection) -> None:
         conn.execute("PRAGMA secure_delete = OFF")
     # The old pages are still in the write-ahead log until it is copied back and emptied.
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _migrate_runs(conn: sqlite3.Connection) -> None:
+    """A database written before runs carried an import's outcome gets the column."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(runs)")}
+    if "result" not in columns:
+        try:
+            conn.execute("ALTER TABLE runs ADD COLUMN result TEXT")
+        except sqlite3.OperationalError as exc:  # another process added it meanwhile
+            if "duplicate column" not in str(exc):
+                raise
 
 
 def _not_found(name: str, group: str = _GROUP) -> ApiProblem:
@@ -306,6 +320,7 @@ class Store:
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute("PRAGMA synchronous=NORMAL")
             conn.executescript(_SCHEMA)
+            _migrate_runs(conn)
             _migrate_credentials(conn)
             self._conn = conn
         return self._conn
@@ -356,13 +371,23 @@ class Store:
             )
         rows = conn.execute(
             "SELECT name, template, rv, seq, created_at, pending_seconds, run_seconds, outcome, stopped_at,"
-            " source FROM runs WHERE rv > ?",
+            " source, result FROM runs WHERE rv > ?",
             (self._synced,),
         )
         for row in rows:
-            name, template, rv_, seq, created, pending, duration, outcome, stopped, source = row
+            name, template, rv_, seq, created, pending, duration, outcome, stopped, source, result = row
             run = RunEntry(
-                name, template, rv_, seq, created, pending, duration, outcome, stopped, json.loads(source)
+                name,
+                template,
+                rv_,
+                seq,
+                created,
+                pending,
+                duration,
+                outcome,
+                stopped,
+                json.loads(source),
+                json.loads(result) if result else None,
             )
             self._runs[name] = run
             self._runs_by_template.setdefault(template, {})[name] = run
@@ -510,6 +535,7 @@ class Store:
         now: float,
         settings: RunSettings,
         inputs: list[dict[str, Any]] | None,
+        importing: bool,
     ) -> str:
         attempt = 0
         while True:
@@ -554,6 +580,8 @@ class Store:
         if inputs:
             run_source["status"]["inputs"] = inputs  # the objects it reads (inputs.py)
         outcome = decide_outcome(settings.seed, name, settings.failure_rate)
+        if importing and outcome == SUCCEEDED:  # a run failure_rate fails imports nothing
+            outcome = IMPORTING
         self._connection().execute(
             "INSERT INTO runs (name, template, rv, created_at, pending_seconds, run_seconds, outcome, source)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -579,9 +607,10 @@ class Store:
         submit: bool,
         settings: RunSettings,
         inputs: list[dict[str, Any]] | None = None,
+        importing: bool = False,
     ) -> tuple[TemplateEntry, RunEntry | None]:
-        """Create a template (and, with ``submit``, its first run, noting ``inputs``); 409 if the
-        name is taken."""
+        """Create a template (and, with ``submit``, its first run, noting ``inputs``; ``importing``:
+        a run the caller will carry out and ``record_import``); 409 if the name is taken."""
         metadata, spec = _metadata_and_spec(body)
         items = _credential_items(body.get("payload"))
         with self._write() as rv:
@@ -613,7 +642,7 @@ class Store:
             entry = TemplateEntry(
                 int(cursor.lastrowid or 0), name, rv, owner, credentials, source, _dumps(source)
             )
-            run_created = self._new_run(entry, rv, now, settings, inputs) if submit else ""
+            run_created = self._new_run(entry, rv, now, settings, inputs, importing) if submit else ""
         return self.template(name), (self.run(run_created) if run_created else None)
 
     def update(self, name: str, body: Mapping[str, Any], *, seed: int) -> TemplateEntry:
@@ -686,15 +715,31 @@ class Store:
         return self.template(name)
 
     def submit(
-        self, name: str, *, now: float, settings: RunSettings, inputs: list[dict[str, Any]] | None = None
+        self,
+        name: str,
+        *,
+        now: float,
+        settings: RunSettings,
+        inputs: list[dict[str, Any]] | None = None,
+        importing: bool = False,
     ) -> RunEntry:
-        """A new run of template ``name``, noting ``inputs``; 404 if there is no such (live) template."""
+        """A new run of template ``name``, noting ``inputs`` (``importing`` as for ``create``); 404
+        if there is no such (live) template."""
         with self._write() as rv:
             current = self._templates.get(name)
             if current is None:
                 raise _not_found(name)
-            created = self._new_run(current, rv, now, settings, inputs)
+            created = self._new_run(current, rv, now, settings, inputs, importing)
         return self.run(created)
+
+    def record_import(self, name: str, outcome: str, result: Mapping[str, Any]) -> RunEntry:
+        """Store how the import of run ``name`` ended: its final phase and what it shows once final."""
+        with self._write() as rv:
+            self._connection().execute(
+                "UPDATE runs SET outcome = ?, result = ?, rv = ? WHERE name = ?",
+                (outcome, _dumps(result), rv, name),
+            )
+        return self.run(name)
 
     def stop(self, name: str, *, now: float) -> RunEntry:
         """Mark run ``name`` stopped; returns it as it was just before. 409 if it already finished."""

@@ -56,6 +56,21 @@ def admin(server: EmulatorServer) -> Iterator[httpx.Client]:
         yield c
 
 
+# The files a run of the asset_import_s3 fixture reads, in the bucket's stand-in: runs are carried
+# out (reconciler/emulator/imports), and without its files a run fails.
+FIXTURE_FILES = {
+    "s3/my-bucket/test/prefix/assets-test.csv": b"typeName,qualifiedName,name\n",
+    "s3/my-bucket/test/prefix/glossaries-test.csv": b"typeName,name,qualifiedName\n",
+    "s3/my-bucket/test/prefix/data-products-test.csv": b"typeName,name,qualifiedName\n",
+}
+
+
+def put_fixture_files(admin: httpx.Client) -> None:
+    """Put the asset_import_s3 fixture's files where its runs read them (``admin``: /_emulator/)."""
+    for location, data in FIXTURE_FILES.items():
+        assert admin.put(f"objects/{location}", content=data).status_code == 200
+
+
 def package_body(fixture: str = "asset_import_s3", name: str | None = None) -> dict[str, Any]:
     body: dict[str, Any] = json.loads((PACKAGE_REQUESTS / f"{fixture}.json").read_text())
     if name is not None:

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from reconciler.emulator import EmulatorServer
-from tests.emulator.conftest import KEY, START, make_config, package_body
+from tests.emulator.conftest import KEY, START, make_config, package_body, put_fixture_files
 
 NAME = "csa-asset-import-1700000000"
 BY_TEMPLATE = {"term": {"spec.workflowTemplateRef.name.keyword": {"value": NAME}}}
@@ -229,6 +229,7 @@ def test_archive_hides_and_frees_the_name(client: httpx.Client, create: Callable
 
 
 def test_run_lifecycle(client: httpx.Client, admin: httpx.Client, create: Callable[..., Any]) -> None:
+    put_fixture_files(admin)  # the run reads them: without them it would end Failed
     create(NAME)
     (run,) = runs_of(client)
     source = run["_source"]
@@ -284,7 +285,10 @@ def test_stop(client: httpx.Client, admin: httpx.Client, create: Callable[..., A
 def test_failure_rate_is_seeded(tmp_path: Any) -> None:
     outcomes = []
     for attempt in range(2):
-        config = make_config(tmp_path / f"{attempt}.db", failure_rate=0.5, seed=7, run_seconds=0)
+        # About the seeded outcomes: runs are only accepted, not carried out (they read no files).
+        config = make_config(
+            tmp_path / f"{attempt}.db", failure_rate=0.5, seed=7, run_seconds=0, run_imports=False
+        )
         with (
             EmulatorServer(config) as server,
             httpx.Client(

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from reconciler.emulator.search import QueryError, compile_query, parse_sort, required_terms, resolve_date
+from tests.emulator.conftest import put_fixture_files
 
 NOW = 1_800_000_000.0
 DOC = {
@@ -113,6 +114,7 @@ def test_parse_sort() -> None:
 
 @pytest.fixture
 def three(create: Callable[..., Any], admin: httpx.Client) -> list[str]:
+    put_fixture_files(admin)  # their runs read them: without them the runs would end Failed
     names = ["csa-asset-import-1700000003", "csa-asset-import-1700000001", "csa-asset-import-1700000002"]
     for name in names:
         create(name)

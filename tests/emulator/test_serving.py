@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from reconciler.emulator import EmulatorServer, create_app
-from tests.emulator.conftest import KEY, make_config, package_body
+from tests.emulator.conftest import KEY, make_config, package_body, put_fixture_files
 from tests.helpers import REPO
 
 NAME = "csa-asset-import-1700000000"
@@ -110,6 +110,8 @@ def test_cli_serves_and_prints_its_url(tmp_path: Path) -> None:
         assert "listening on http://127.0.0.1:" in line
         url = line.split("listening on ")[1].split()[0]
         assert httpx.get(url + "/").status_code == 200
+        with httpx.Client(base_url=url + "/_emulator/", headers=AUTH) as admin:
+            put_fixture_files(admin)  # the run reads them: without them it would end Failed
         with httpx.Client(base_url=url, headers=AUTH) as c:
             assert (
                 c.post("/api/service/workflows?submit=true", json=package_body(name=NAME)).status_code == 200

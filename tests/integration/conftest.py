@@ -132,8 +132,15 @@ def tenant(
     manifests = tmp_path / "manifests"
     shutil.copytree(EXAMPLES, manifests)
     monkeypatch.chdir(tmp_path)  # outside git, data sources must be under the current directory
+    # These tests are about planning, applying and drift: runs are accepted, not carried out (their
+    # files go to the real stores' fakes, not the emulator's stand-ins; tests/integration/
+    # test_sandbox_demo.py runs the imports).
     config = EmulatorConfig(
-        api_key=API_KEY, db_path=tmp_path / "emulator.db", run_seconds=60, pending_seconds=5
+        api_key=API_KEY,
+        db_path=tmp_path / "emulator.db",
+        run_seconds=60,
+        pending_seconds=5,
+        run_imports=False,
     )
     with EmulatorServer(config) as server:
         monkeypatch.setenv("ATLAN_BASE_URL", server.base_url)

@@ -30,6 +30,7 @@ def observed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
         run_seconds=30,
         pending_seconds=1,
         clock=Clock(start=1_800_000_000, frozen=True),
+        run_imports=False,  # about the workflow API: its workflows name files no store holds
     )
     with EmulatorServer(config) as server:
         env = {
