@@ -12,7 +12,8 @@ This module assembles the route table and ``create_app``; each part lives in its
   ``inputs.py``: which objects a new run reads;
 - ``routes_objects.py``: the tenant file API, its presigned URLs (``presign.py``) and the admin
   object routes, over the object stores of ``objects.py``;
-- ``routes_admin.py``: the admin endpoints.
+- ``routes_admin.py``: the admin endpoints;
+- ``routes_assets.py``: Atlan's asset API under ``/api/meta/`` (search, entities) over the catalog.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from reconciler.emulator.routes_admin import (
     admin_settings,
     admin_state,
 )
+from reconciler.emulator.routes_assets import asset_routes
 from reconciler.emulator.routes_crons import get_cron, list_crons, scheduled_queries
 from reconciler.emulator.routes_objects import admin_object, admin_objects, presigned_object, presigned_url
 from reconciler.emulator.routes_search import search_runs, search_templates
@@ -87,6 +89,7 @@ def _routes() -> list[Route]:
         Route(f"{api}{family}/{{name:str}}/archive", archive_workflow, methods=["POST"]),
         Route(f"{api}{family}/{{name:str}}/changeownership", change_ownership, methods=["POST"]),
         Route(f"{api}{family}/{{name:str}}", update_workflow, methods=["POST"]),
+        *asset_routes(),
         Route(f"{ADMIN_PREFIX}requests", admin(admin_requests), methods=["GET", "DELETE"]),
         Route(f"{ADMIN_PREFIX}counts", admin(admin_counts), methods=["GET"]),
         Route(f"{ADMIN_PREFIX}faults", admin(admin_faults), methods=["GET", "POST", "PUT", "DELETE"]),

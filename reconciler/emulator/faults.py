@@ -41,6 +41,11 @@ _ENDPOINTS: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
         ("GET", r"whoami", "whoami"),
         ("GET", r"credentials/[^/]+", "credentials/{{guid}}"),
         ("POST", r"files/presignedUrl", "files/presignedUrl"),
+        # Atlan's asset API (routes_assets.py), under /api/meta/ rather than /api/service/.
+        ("POST", r"/api/meta/search/indexsearch", "meta/search/indexsearch"),
+        ("GET", r"/api/meta/entity/uniqueAttribute/type/[^/]+", "meta/entity/uniqueAttribute/type/{{type}}"),
+        ("GET", r"/api/meta/entity/guid/[^/]+", "meta/entity/guid/{{guid}}"),
+        ("GET", r"/api/meta/types/typedefs", "meta/types/typedefs"),
     )
 )
 API_PREFIX = "/api/service/"

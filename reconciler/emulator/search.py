@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -66,8 +66,8 @@ def _collect(node: Any, parts: Sequence[str], index: int, out: list[Any]) -> Non
 def _walk(source: Mapping[str, Any], parts: Sequence[str], tails: Sequence[str]) -> list[Any] | None:
     """The common case quickly: objects all the way down, each segment a key, or the rest one key.
 
-    None means "not that simple" (an array on the way, or a key that needs joining earlier), and
-    the caller falls back to the general walk.
+    None means "not that simple" (an array on the way or of arrays, or a key that needs joining
+    earlier), and the caller falls back to the general walk.
     """
     node: Any = source
     for index, part in enumerate(parts):
@@ -84,7 +84,10 @@ def _walk(source: Mapping[str, Any], parts: Sequence[str], tails: Sequence[str])
     if node is None:
         return []
     if isinstance(node, list):
-        return None
+        # An array of values at the end (tags, super types): what the general walk makes of it.
+        if any(isinstance(item, list) for item in node):
+            return None
+        return [item for item in node if item is not None]
     return [node]
 
 
@@ -482,31 +485,49 @@ def required_terms(query: Any, fields: frozenset[str]) -> dict[str, frozenset[st
 
     Only clauses every match must satisfy are read (the query, and ``must``/``filter`` of bools,
     through ``nested`` and ``constant_score``); a field maps to the set of values allowed. A
-    document outside the set cannot match, so a search may start from an index lookup.
+    document outside the set cannot match, so a search may start from an index lookup. Two
+    clauses on one field intersect, which holds for single-valued fields: for an array field use
+    ``required_clauses``.
     """
     found: dict[str, frozenset[str]] = {}
+    for field, allowed in required_clauses(query, fields):
+        found[field] = found[field] & allowed if field in found else allowed
+    return found
+
+
+def _leaves(query: Any, parts: tuple[str, ...]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """The leaf clauses of ``query`` as ``(kind, body)``, through ``nested``, ``constant_score`` and the
+    ``parts`` of bools; malformed parts are skipped (``compile_query`` is the one that rejects them)."""
+    if not isinstance(query, Mapping) or len(query) != 1:
+        return
+    ((kind, body),) = query.items()
+    if not isinstance(body, Mapping):
+        return
+    if kind == "bool":
+        for part in parts:
+            for clause in _clauses(body.get(part)):
+                yield from _leaves(clause, parts)
+    elif kind == "nested":
+        yield from _leaves(body.get("query"), parts)
+    elif kind == "constant_score":
+        yield from _leaves(body.get("filter"), parts)
+    else:
+        yield kind, body
+
+
+def required_clauses(query: Any, fields: frozenset[str]) -> list[tuple[str, frozenset[str]]]:
+    """Each ``term``/``terms``/``ids`` clause every match of ``query`` must satisfy on one of
+    ``fields``, as ``(field, values allowed)``, one entry per clause (see ``required_terms``)."""
+    found: list[tuple[str, frozenset[str]]] = []
 
     def add(field: str, values: Iterable[Any]) -> None:
         field = _strip_keyword(field)
         field = "metadata.name" if field == "_id" else field
         if field in fields:
-            allowed = frozenset(_keyword(v) for v in values)
-            found[field] = found[field] & allowed if field in found else allowed
+            found.append((field, frozenset(_keyword(v) for v in values)))
 
-    def walk(node: Any) -> None:
-        if not isinstance(node, Mapping) or len(node) != 1:
-            return
-        ((kind, body),) = node.items()
-        if not isinstance(body, Mapping):
-            return
-        if kind == "bool":
-            for clause in _clauses(body.get("must")) + _clauses(body.get("filter")):
-                walk(clause)
-        elif kind == "nested":
-            walk(body.get("query"))
-        elif kind == "constant_score":
-            walk(body.get("filter"))
-        elif kind in ("term", "terms") and len(body) == 1:
+    for kind, body in _leaves(query, ("must", "filter")):
+        if kind in ("term", "terms") and len(body) == 1:
             ((field, spec),) = body.items()
             if kind == "terms" and isinstance(spec, list):
                 add(field, spec)
@@ -514,9 +535,24 @@ def required_terms(query: Any, fields: frozenset[str]) -> dict[str, frozenset[st
                 add(field, [spec.get("value") if isinstance(spec, Mapping) else spec])
         elif kind == "ids" and isinstance(body.get("values"), list):
             add("_id", body["values"])
-
-    walk(query)
     return found
+
+
+_FIELD_KINDS = frozenset({"term", "terms", "prefix", "regexp", "wildcard", "range", "match"})
+
+
+def query_fields(query: Any) -> frozenset[str]:
+    """Every field ``query`` reads, without ``.keyword`` (``_id`` for ``ids``), so a caller can check
+    them against the fields it serves before evaluating anything."""
+    found: set[str] = set()
+    for kind, body in _leaves(query, ("must", "filter", "should", "must_not")):
+        if kind == "exists" and isinstance(body.get("field"), str):
+            found.add(_strip_keyword(body["field"]))
+        elif kind == "ids":
+            found.add("_id")
+        elif kind in _FIELD_KINDS:
+            found.update(_strip_keyword(str(key)) for key in body if key not in ("boost", "_name"))
+    return frozenset(found)
 
 
 def compile_query(query: Any, *, now: float) -> Predicate:

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from reconciler.emulator.faults import endpoint_of
 from tests.emulator.conftest import package_body
 
 NAME = "csa-asset-import-1700000000"
@@ -129,3 +130,19 @@ def test_request_log_and_counts(
     assert len(admin.get("requests", params={"since": since}).json()["requests"]) == 2
     assert admin.delete("requests").json() == {"cleared": 3}
     assert admin.get("counts").json()["total"] == 0
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "endpoint"),
+    [
+        ("POST", "/api/meta/search/indexsearch", "POST meta/search/indexsearch"),
+        ("GET", "/api/meta/entity/guid/4f1c-guid", "GET meta/entity/guid/{guid}"),
+        ("GET", "/api/meta/entity/uniqueAttribute/type/Table", "GET meta/entity/uniqueAttribute/type/{type}"),
+        ("GET", "/api/meta/types/typedefs/", "GET meta/types/typedefs"),
+        ("GET", "/api/service/credentials/4f1c-guid", "GET credentials/{guid}"),
+    ],
+)
+def test_asset_api_requests_are_counted_by_endpoint_not_by_guid(
+    method: str, path: str, endpoint: str
+) -> None:
+    assert endpoint_of(method, path, "") == endpoint
