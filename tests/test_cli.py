@@ -61,7 +61,7 @@ def test_invalid_manifest_exits_1_without_traceback(
     out, err = capsys.readouterr()
     assert out == ""
     assert err.splitlines() == [
-        f"{tmp_path / 'bad.yaml'}:4:7: spec: nothing to import: give at least one of assets, glossaries, data_products",
+        f"{tmp_path / 'bad.yaml'}:4:7: spec: nothing to import: give at least one of assets, glossaries, data_products, tags",
         "error: 1 problem in 1 file",
     ]
     assert "Traceback" not in err

@@ -385,8 +385,7 @@ def test_every_problem_of_every_manifest_is_reported_at_once(
     invalid = write_manifest(repo, "    input_handling: sometimes\n", name="c-invalid")
     found = problems([repo / "manifests"], capsys, skip_env=True)
     assert found == [
-        f"{invalid}:9:21: spec.glossaries.input_handling: expected one of upsert, partial, update; "
-        "got 'sometimes'",
+        f"{invalid}:9:21: spec.glossaries.input_handling: expected one of upsert, update; got 'sometimes'",
         f"{missing}:9:13: spec.glossaries.source: '../data/missing.csv' does not exist "
         f"(looked for {repo / 'data' / 'missing.csv'})",
         f"{repo / 'data' / 'bad.csv'}:1: a quoted field opened on line 1 is never closed",
@@ -472,11 +471,15 @@ def test_render_files_of_the_examples_matches_the_committed_files(
     assert cli.main(["render", str(EXAMPLES), "--files", str(out)]) == 0
     written = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
     expected = sorted(p.relative_to(EXPECTED) for p in EXPECTED.rglob("*") if p.is_file())
-    assert written == expected == [
-        Path("business-glossary/glossaries.csv"),
-        Path("dbt-lineage/lineage.csv"),
-        Path("snowflake-assets/assets.csv"),
-    ]
+    assert (
+        written
+        == expected
+        == [
+            Path("business-glossary/glossaries.csv"),
+            Path("dbt-lineage/lineage.csv"),
+            Path("snowflake-assets/assets.csv"),
+        ]
+    )
     for path in expected:
         assert (out / path).read_bytes() == (EXPECTED / path).read_bytes(), path
     lines = capsys.readouterr().out.splitlines()

@@ -21,9 +21,9 @@ from reconciler.atlan import AtlanWorkflowClient, queries
 from reconciler.commands._files import write_text_files
 from reconciler.errors import ReconcilerError
 from reconciler.live import LiveWorkflow
-from reconciler.manifest.models import ENV_REFERENCE
+from reconciler.manifest.models import env_references
 from reconciler.packages.compiler import CREDENTIAL_PLACEHOLDER
-from reconciler.packages.decompile import CredentialInfo, decompile, kind_of
+from reconciler.packages.decompile import CredentialInfo, NotRepresentable, decompile, kind_of
 from reconciler.packages.identity import INSTANCE_LABEL, MANIFEST_LABEL, PACKAGES, workflow_name
 from reconciler.packages.spec import cloud_source
 from reconciler.settings import Settings
@@ -37,6 +37,7 @@ class Exported:
     document: dict[str, Any]
     adopt: bool
     notes: tuple[str, ...] = ()
+    lost: tuple[str, ...] = ()  # what the manifest cannot carry: plan will change it
 
 
 async def _select(
@@ -83,16 +84,27 @@ async def export_workflows(settings: Settings, names: Sequence[str], everything:
                 continue
             credential, note = await _credential(client, workflow)
             manifest_name = workflow.labels.get(MANIFEST_LABEL) or workflow.name
-            document = decompile(
-                workflow.raw.get("metadata") or {},
-                workflow.spec,
-                kind=kind,
-                manifest_name=manifest_name,
-                derived_name=workflow_name(PACKAGES[kind], settings.instance, manifest_name),
-                credential=credential,
-            )
+            try:
+                decompiled = decompile(
+                    workflow.raw.get("metadata") or {},
+                    workflow.spec,
+                    kind=kind,
+                    manifest_name=manifest_name,
+                    derived_name=workflow_name(PACKAGES[kind], settings.instance, manifest_name),
+                    credential=credential,
+                )
+            except NotRepresentable as exc:
+                console.err(f"skipped {workflow.name}: no manifest can describe it ({exc})")
+                continue
             results.append(
-                Exported(manifest_name, workflow.name, document, owner is None, (note,) if note else ())
+                Exported(
+                    manifest_name,
+                    workflow.name,
+                    decompiled.document,
+                    owner is None,
+                    (note,) if note else (),
+                    decompiled.lost,
+                )
             )
     return results
 
@@ -103,14 +115,17 @@ def to_yaml(exported: Exported, source: str) -> str:
     yaml.default_flow_style = False
     yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
     yaml.dump(exported.document, buffer)
-    variables = sorted(set(ENV_REFERENCE.findall(buffer.getvalue())))
+    variables = sorted(set(env_references(buffer.getvalue())))
     when = f"{datetime.now(UTC):%Y-%m-%d}"
     header = [f"# Exported by reconciler from {source} on {when}: workflow {exported.workflow}."]
-    if exported.adopt:
+    if exported.adopt and not exported.lost:
         header.append("# Not managed yet: `adopt` takes it over on the next apply, without changing it.")
+    elif exported.adopt:
+        header.append("# Not managed yet: `adopt` takes it over on the next apply, with the changes below.")
     if variables:
         header.append(f"# Secrets cannot be read back: set {', '.join(variables)} before planning.")
     header += [f"# Note: {note}" for note in exported.notes]
+    header += [f"# Changes: {lost}" for lost in exported.lost]
     return "\n".join(header) + "\n" + buffer.getvalue()
 
 
@@ -133,6 +148,11 @@ def export_command(
     adopting = sum(1 for item in exported if item.adopt)
     where = f" to {output_dir}" if output_dir else ""
     console.err(f"Exported {len(exported)} manifest(s){where}; {adopting} to adopt.")
+    for item in exported:
+        if item.lost:
+            console.err(
+                f"{item.workflow}: a manifest cannot carry all of it; plan will show: {'; '.join(item.lost)}"
+            )
     return 0
 
 

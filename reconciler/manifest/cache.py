@@ -42,6 +42,8 @@ class CachedDocument(BaseModel):
     line: int  # where metadata.name stands (the one position kept once a manifest is valid)
     column: int
     manifest: Manifest
+    # Each warning (reconciler/manifest/notices.py) as line, column, field path and sentence.
+    warnings: list[tuple[int, int, str, str]] = []
 
 
 class _Entry(BaseModel):

@@ -32,6 +32,7 @@ from reconciler.manifest.checks import Claim, cross_manifest_problems
 from reconciler.manifest.documents import DocumentBuilder, compose, name_position, new_yaml
 from reconciler.manifest.messages import validate
 from reconciler.manifest.models import AssetImportManifest, LineageBuilderManifest
+from reconciler.manifest.notices import log_warnings, manifest_warnings
 from reconciler.manifest.positions import NAME, FieldPath, Position, SourceMap, format_path
 from reconciler.manifest.screen import decoding_problem
 
@@ -56,10 +57,12 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class LoadedManifest:
-    """A valid manifest and where it came from."""
+    """A valid manifest, where it came from, and what it says that is probably not meant
+    (reconciler/manifest/notices.py), each pinned to where it stands."""
 
     manifest: AnyManifest
     source: SourceMap
+    warnings: tuple[Problem, ...] = ()
 
     @property
     def name(self) -> str:
@@ -193,15 +196,18 @@ def load_manifests_as(
     models at a time, not all of them (about 50 MB at 10,000 manifests). ``convert`` may run
     for manifests of a load that then fails."""
     paths = list(paths)
-    kept, problems = _load_files(paths, None if exact_positions else cache, convert, slim=not exact_positions)
+    kept, problems, warnings = _load_files(
+        paths, None if exact_positions else cache, convert, slim=not exact_positions
+    )
     if problems and not exact_positions:
         # A problem that involves a valid manifest (a duplicate name, an unknown depends_on)
         # is found again with every position.
-        kept, problems = _load_files(paths, None, convert, slim=False)
+        kept, problems, warnings = _load_files(paths, None, convert, slim=False)
     if cache is not None and cache.misses:
         cache.prune()  # only when entries were added: most loads hit and pay nothing for it
     if problems:
         raise ManifestError(problems)
+    log_warnings(warnings)
     return kept
 
 
@@ -224,7 +230,8 @@ def load_text(
             quick = DocumentBuilder(file, index, yaml, track=False)
             manifest, _ = validate(quick.build(node), SourceMap(file, index, {}, {}))
             where = name_position(node) if manifest is not None and not quick.problems else None
-            if manifest is not None and where is not None:
+            # A manifest with a warning is built again too: a warning says where it stands.
+            if manifest is not None and where is not None and not manifest_warnings(manifest):
                 loaded.append(_kept(manifest, file, index, where))
                 continue
         builder = DocumentBuilder(file, index, yaml)
@@ -238,7 +245,8 @@ def load_text(
         found = sorted([*builder.problems, *document_problems], key=lambda p: (p.line, p.column))
         problems.extend(found)
         if manifest is not None and not found:
-            loaded.append(LoadedManifest(manifest, source))
+            warnings = tuple(source.problem(path, message) for path, message in manifest_warnings(manifest))
+            loaded.append(LoadedManifest(manifest, source, warnings))
     return loaded, problems
 
 
@@ -248,9 +256,11 @@ def _itself(item: LoadedManifest) -> LoadedManifest:
 
 def _load_files(
     paths: Iterable[Path], cache: ManifestCache | None, convert: Callable[[LoadedManifest], T], *, slim: bool
-) -> tuple[list[T], list[Problem]]:
+) -> tuple[list[T], list[Problem], list[Problem]]:
+    """What ``convert`` made of each valid manifest, the problems, and the warnings."""
     files, problems = manifest_files(paths)
     kept: list[T] = []
+    warnings: list[Problem] = []
     claims: list[Claim] = []
     yaml: YAML | None = None  # made at the first file to parse: making one is not cheap
     for file in files:
@@ -274,9 +284,10 @@ def _load_files(
             if cache is not None and not file_problems:
                 cache.put(content, [_to_cache(item) for item in file_manifests])
         claims.extend(_claim(item) for item in file_manifests)
+        warnings.extend(warning for item in file_manifests for warning in item.warnings)
         kept.extend(convert(item) for item in file_manifests)
     problems.extend(cross_manifest_problems(claims))
-    return kept, problems
+    return kept, problems, warnings
 
 
 def _claim(item: LoadedManifest) -> Claim:
@@ -287,14 +298,23 @@ def _claim(item: LoadedManifest) -> Claim:
 def _to_cache(item: LoadedManifest) -> CachedDocument:
     where = item.source.position(NAME)
     return CachedDocument(
-        document=item.source.document, line=where.line, column=where.column, manifest=item.manifest
+        document=item.source.document,
+        line=where.line,
+        column=where.column,
+        manifest=item.manifest,
+        warnings=[(w.line, w.column, w.path, w.message) for w in item.warnings],
     )
 
 
 def _from_cache(document: CachedDocument, file: str) -> LoadedManifest:
-    return _kept(document.manifest, file, document.document, Position(document.line, document.column))
+    warnings = tuple(Problem(file, *warning) for warning in document.warnings)
+    return _kept(
+        document.manifest, file, document.document, Position(document.line, document.column), warnings
+    )
 
 
-def _kept(manifest: AnyManifest, file: str, document: int, name: Position) -> LoadedManifest:
+def _kept(
+    manifest: AnyManifest, file: str, document: int, name: Position, warnings: tuple[Problem, ...] = ()
+) -> LoadedManifest:
     """A valid manifest as kept: with the position of its name only."""
-    return LoadedManifest(manifest, SourceMap(file, document, {NAME: name}, {}))
+    return LoadedManifest(manifest, SourceMap(file, document, {NAME: name}, {}), warnings)

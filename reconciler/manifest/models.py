@@ -3,8 +3,11 @@
 Field names follow the parameter names of the Atlan SDK's builders (``AssetImport().assets(prefix,
 object_key, input_handling)``, ``.assets_advanced(remove_attributes, ...)``, ``LineageBuilder()
 .options(...)``), and defaults are the builders' defaults, so a manifest reads like the SDK call
-it replaces. The models are strict (no string-to-int or "yes"-to-bool coercion) and reject unknown
-keys; the loader turns validation errors into file:line:column messages.
+it replaces. The package options the builders lack are named the same way: those the package reads
+only with ``<x>_config: advanced`` in the section's ``advanced:`` block, ``delta`` on the assets,
+a ``tags`` file section, ``input_encoding``; ``spec.parameters`` passes the rest through
+(reconciler/manifest/parameters.py). The models are strict (no string-to-int or "yes"-to-bool
+coercion) and reject unknown keys; the loader turns validation errors into file:line:column messages.
 
 String fields may contain ``${env:NAME}`` references, resolved at compile time. The secret fields
 (``secret_key``, ``service_account_json``, ``client_secret``) accept nothing else. No string may
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import codecs
 import fnmatch
+import math
 import re
 import zoneinfo
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -30,8 +34,12 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainValidator,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
+
+from reconciler.manifest.parameters import FILE_SECTIONS, MODELLED
 
 API_VERSION = "reconciler/v1"
 KINDS = ("AssetImport", "LineageBuilder")
@@ -45,6 +53,8 @@ _CREDENTIAL_PLACEHOLDER = re.compile(r"\{\{\s*credentialGuid\s*\}\}")
 # A reference to an environment variable; `$${` writes a literal `${`.
 ENV_REFERENCE = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
 _ANY_REFERENCE = re.compile(r"(?<!\$)\$\{")
+# What a string's text is read as, left to right: `$${` (a literal `${`) or a reference.
+_TEXT_TOKEN = re.compile(r"\$\$\{|" + ENV_REFERENCE.pattern)
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 # A Kubernetes label name or value (the instance setting is checked against it too).
 LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
@@ -72,7 +82,8 @@ _CRON_DESCRIPTORS = (
     "@hourly",
 )
 
-# `*_attr_to_overwrite` values the asset-import package accepts (its UI's multi-select).
+# The `*_attr_to_overwrite` values Atlan's UI offers (its multi-select). The package takes any
+# attribute name (and skips one a type lacks, with a warning): others are a warning here.
 ASSET_ATTRIBUTES = (
     "certificateStatus",
     "announcementType",
@@ -100,42 +111,16 @@ GLOSSARY_ATTRIBUTES = (
     "classifies",
     "isA",
 )
-AssetAttribute = Literal[
-    "certificateStatus",
-    "announcementType",
-    "displayName",
-    "description",
-    "userDescription",
-    "ownerUsers",
-    "ownerGroups",
-    "assignedTerms",
-    "readme",
-]
-GlossaryAttribute = Literal[
-    "certificateStatus",
-    "announcementType",
-    "displayName",
-    "description",
-    "userDescription",
-    "ownerUsers",
-    "ownerGroups",
-    "assignedTerms",
-    "readme",
-    "seeAlso",
-    "synonyms",
-    "antonyms",
-    "preferredTerms",
-    "preferredToTerms",
-    "translatedTerms",
-    "translationTerms",
-    "validValues",
-    "validValueFor",
-    "replacedBy",
-    "replacementTerms",
-    "classifies",
-    "isA",
-]
+_ATTRIBUTE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# The packages' option values (../shared/atlan-csv-formats.md §6.2, Framework.pkl's type aliases).
 InputHandling = Literal["upsert", "partial", "update"]
+GlossaryInputHandling = Literal["upsert", "update"]  # no partial glossary entries or data products
+CmHandling = Literal["ignore", "merge", "overwrite"]
+TagHandling = Literal["ignore", "append", "replace", "remove"]
+LinkIdempotency = Literal["url", "name"]
+DeltaSemantic = Literal["full", "delta"]
+RemovalType = Literal["archive", "purge"]
+ReloadCalculation = Literal["all", "changes"]
 RunPolicy = Literal["on-change", "always", "never"]
 UploadCredentials = Literal["environment", "manifest"]
 
@@ -183,8 +168,23 @@ def _refuse_placeholder(value: str) -> str:
     return value
 
 
+def env_references(value: str) -> list[str]:
+    """The variables ``value`` references, in order; an escaped ``$${env:X}`` is text, none."""
+    return [match.group(1) for match in _TEXT_TOKEN.finditer(value) if match.group(1)]
+
+
+def resolve_references(value: str, lookup: Callable[[str], str]) -> str:
+    """``value`` with each reference replaced by ``lookup(name)`` and each ``$${`` by ``${``."""
+    return _TEXT_TOKEN.sub(lambda match: lookup(match.group(1)) if match.group(1) else "${", value)
+
+
+def escape_references(text: str) -> str:
+    """``text`` as a manifest string that means exactly it (``resolve_references`` undoes it)."""
+    return text.replace("${", "$${")
+
+
 def _check_variable_names(value: str) -> None:
-    for name in ENV_REFERENCE.findall(value):
+    for name in env_references(value):
         if reserved_variable(name):
             raise ValueError(
                 f"${{env:{name}}} is not allowed: variables named {', '.join(RESERVED_VARIABLE_PATTERNS)} "
@@ -309,6 +309,39 @@ def _check_encoding(value: str) -> str:
     return value
 
 
+def _check_attribute_name(value: str) -> str:
+    # Whether Atlan's UI offers it is a warning (reconciler/manifest/notices.py), not an error.
+    if not _ATTRIBUTE_NAME.match(value):
+        raise ValueError(
+            f"{value!r} is not an attribute name (letters, digits and '_', e.g. certificateStatus)"
+        )
+    return value
+
+
+def _no_partial(value: object) -> object:
+    if value == "partial":
+        raise ValueError(
+            "partial is for assets only: for glossaries and data products the package knows upsert "
+            "and update (it creates no partial glossary entries, domains or products)"
+        )
+    return value
+
+
+def _parameter_name_check(kind: str) -> Callable[[str], str]:
+    def check(name: str) -> str:
+        if not name.strip():
+            raise ValueError("a parameter name cannot be empty")
+        field = MODELLED[kind].get(name)
+        if field is not None:
+            raise ValueError(
+                f"{name!r} is a parameter the manifest models ({field}): set it there, "
+                "spec.parameters passes through only the parameters the manifest does not model"
+            )
+        return name
+
+    return check
+
+
 # Roots of the normalised workflow view a JSON pointer may address (see reconciler/plan/normalise.py).
 IGNORE_ROOTS = ("parameters", "labels", "annotations")
 DRIFT_IGNORE_ROOTS = (*IGNORE_ROOTS, "spec", "credentials", "health", "content")
@@ -344,6 +377,12 @@ BatchSize = Annotated[int, Field(ge=1)]
 LabelKey = Annotated[UserString, AfterValidator(_check_label_key)]
 LabelValue = Annotated[UserString, AfterValidator(_check_label_value)]
 SourcePath = Annotated[UserString, AfterValidator(_check_source_path)]
+AttributeName = Annotated[
+    UserString,
+    AfterValidator(_check_attribute_name),
+    Field(json_schema_extra={"pattern": _ATTRIBUTE_NAME.pattern}),
+]
+Encoding = Annotated[UserString, AfterValidator(_check_encoding)]
 
 
 class _Model(BaseModel):
@@ -434,12 +473,35 @@ class _AdvancedCommon(_Model):
     )
 
 
-class AssetsAdvanced(_AdvancedCommon):
-    """`.assets_advanced(...)`: its presence sets `assets_config: advanced`."""
+class _ImportAdvanced(_AdvancedCommon):
+    """The options the assets, glossaries and data products files share."""
 
-    remove_attributes: list[AssetAttribute] | None = Field(
-        default=None, description="Attributes to clear when their CSV cell is empty."
+    remove_attributes: list[AttributeName] | None = Field(
+        default=None,
+        description="Attributes to clear when their CSV cell is empty (names outside the UI's list "
+        "are a warning).",
     )
+    cm_handling: CmHandling | None = Field(
+        default=None,
+        description="Custom metadata in the file: ignore it, merge it into the asset's, or overwrite "
+        "the asset's (package default: merge).",
+    )
+    tag_handling: TagHandling | None = Field(
+        default=None,
+        description="Atlan tags in the file: ignore them, append them, replace the asset's with them, "
+        "or remove them (package default: replace).",
+    )
+    link_idempotency: LinkIdempotency | None = Field(
+        default=None,
+        description="Which existing link a link in the file is: the one with its url, or its name "
+        "(package default: url).",
+    )
+
+
+class AssetsAdvanced(_ImportAdvanced):
+    """`.assets_advanced(...)` and the package's other advanced options: any of them sets
+    `assets_config: advanced`."""
+
     case_sensitive_match: bool | None = Field(
         default=None, description="Match asset names case-sensitively (package default: true)."
     )
@@ -449,20 +511,47 @@ class AssetsAdvanced(_AdvancedCommon):
     )
 
 
-class GlossariesAdvanced(_AdvancedCommon):
-    """`.glossaries_advanced(...)`: its presence sets `glossaries_config: advanced`."""
+class GlossariesAdvanced(_ImportAdvanced):
+    """`.glossaries_advanced(...)` and the package's other advanced options: any of them sets
+    `glossaries_config: advanced`."""
 
-    remove_attributes: list[GlossaryAttribute] | None = Field(
-        default=None, description="Attributes to clear when their CSV cell is empty."
+
+class DataProductsAdvanced(_ImportAdvanced):
+    """`.data_product_advanced(...)` and the package's other advanced options: any of them sets
+    `data_products_config: advanced`."""
+
+
+class TagsAdvanced(_AdvancedCommon):
+    """The tags file's advanced options: any of them sets `tags_config: advanced`."""
+
+
+class Delta(_Model):
+    """How the assets file relates to the previous one (`assets_delta_*`)."""
+
+    semantic: DeltaSemantic | None = Field(
+        default=None,
+        description="full: the file is the whole truth, and assets a previous file had and this one "
+        "lacks are removed (one connection per file); delta: nothing is removed (package default).",
+    )
+    removal: RemovalType | None = Field(
+        default=None,
+        description="With semantic full: archive (recoverable, package default) or purge what the "
+        "file no longer has.",
+    )
+    reload: ReloadCalculation | None = Field(
+        default=None,
+        description="With semantic full: load all rows (package default) or only the changed ones.",
     )
 
-
-class DataProductsAdvanced(_AdvancedCommon):
-    """`.data_product_advanced(...)`: its presence sets `data_products_config: advanced`."""
-
-    remove_attributes: list[AssetAttribute] | None = Field(
-        default=None, description="Attributes to clear when their CSV cell is empty."
-    )
+    @field_validator("removal", "reload")
+    @classmethod
+    def _only_with_full(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # `semantic` is validated first; when it is itself invalid, that is the one error to show.
+        if value is not None and "semantic" in info.data and info.data["semantic"] != "full":
+            raise ValueError(
+                f"{info.field_name} applies only with semantic: full (the package ignores it otherwise)"
+            )
+        return value
 
 
 class CsvFormat(_Model):
@@ -555,29 +644,46 @@ _SOURCE_DESCRIPTION = (
 class _FileSection(_Model):
     prefix: Text = Field(description="Object-store path (directory) of the CSV file.")
     object_key: Text = Field(description="Object name of the CSV file under the prefix.")
-    input_handling: InputHandling = Field(
-        default="update",
-        description="upsert: create and update; partial: create partial assets; update: update only.",
-    )
-    source: SourceField | None = Field(default=None, description=_SOURCE_DESCRIPTION)
+
+
+_INPUT_HANDLING = "upsert: create and update; partial: create partial assets; update: update only."
+_GLOSSARY_INPUT_HANDLING = "upsert: create and update; update: update only (the SDK's default)."
+GlossaryInputHandlingField = Annotated[GlossaryInputHandling, BeforeValidator(_no_partial)]
 
 
 class AssetsSection(_FileSection):
     """`.assets(prefix, object_key, input_handling)`."""
 
+    input_handling: InputHandling = Field(default="update", description=_INPUT_HANDLING)
+    source: SourceField | None = Field(default=None, description=_SOURCE_DESCRIPTION)
+    delta: Delta | None = Field(default=None, description="Full replacement or incremental loading.")
     advanced: AssetsAdvanced | None = Field(default=None, description="`.assets_advanced(...)`.")
 
 
 class GlossariesSection(_FileSection):
     """`.glossaries(prefix, object_key, input_handling)`."""
 
+    input_handling: GlossaryInputHandlingField = Field(default="update", description=_GLOSSARY_INPUT_HANDLING)
+    source: SourceField | None = Field(default=None, description=_SOURCE_DESCRIPTION)
     advanced: GlossariesAdvanced | None = Field(default=None, description="`.glossaries_advanced(...)`.")
 
 
 class DataProductsSection(_FileSection):
     """`.data_products(prefix, object_key, input_handling)`."""
 
+    input_handling: GlossaryInputHandlingField = Field(default="update", description=_GLOSSARY_INPUT_HANDLING)
+    source: SourceField | None = Field(default=None, description=_SOURCE_DESCRIPTION)
     advanced: DataProductsAdvanced | None = Field(default=None, description="`.data_product_advanced(...)`.")
+
+
+class TagsSection(_FileSection):
+    """The tag-definitions file (`tags_prefix`, `tags_key`): the SDK's builder has no method for it."""
+
+    source: SourceField | None = Field(default=None, description=_SOURCE_DESCRIPTION)
+    advanced: TagsAdvanced | None = Field(default=None, description="The tags file's advanced options.")
+
+
+ImportSection = AssetsSection | GlossariesSection | DataProductsSection | TagsSection
 
 
 # -- what every kind shares --
@@ -640,15 +746,82 @@ class _SpecCommon(_Model):
     )
 
 
+# `spec.parameters`: what the manifest does not model, passed through as it is written.
+def _check_parameter_value(value: object) -> str | bool | int | float | None:
+    # One check for the value's type, not a union: pydantic would report each member's refusal.
+    if isinstance(value, str):
+        return _check_references(_refuse_placeholder(value))
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    raise ValueError(f"expected a string, a number, true or false, or null; got {_kind_of(value)}")
+
+
+def _kind_of(value: object) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+ParameterValue = Annotated[
+    str | bool | int | float | None,
+    PlainValidator(_check_parameter_value, json_schema_input_type=str | bool | int | float | None),
+]
+_PARAMETERS_DESCRIPTION = (
+    "Package parameters the manifest does not model (a new option of the package), written into "
+    "the request as given; a parameter a field above sets is refused."
+)
+
+
+def _not_modelled(kind: str) -> dict[str, Any]:
+    """The JSON schema's version of the names check: editors flag a modelled parameter too."""
+    return {"propertyNames": {"not": {"enum": sorted(MODELLED[kind])}}}
+
+
+AssetImportParameters = dict[
+    Annotated[UserString, AfterValidator(_parameter_name_check("AssetImport"))], ParameterValue
+]
+LineageBuilderParameters = dict[
+    Annotated[UserString, AfterValidator(_parameter_name_check("LineageBuilder"))], ParameterValue
+]
+_UTF8 = codecs.lookup("utf-8").name
+
+
 class AssetImportSpec(_SpecCommon):
     assets: AssetsSection | None = Field(default=None, description="Import assets.")
     glossaries: GlossariesSection | None = Field(default=None, description="Import glossaries.")
     data_products: DataProductsSection | None = Field(default=None, description="Import data products.")
+    tags: TagsSection | None = Field(default=None, description="Import Atlan tag definitions.")
+    input_encoding: Encoding | None = Field(
+        default=None,
+        description="Text encoding the package reads every file in, e.g. UTF-8, windows-1252, "
+        "ISO-8859-1, UTF-16LE (package default: UTF-8).",
+    )
+    parameters: AssetImportParameters = Field(
+        default_factory=dict,
+        description=_PARAMETERS_DESCRIPTION,
+        json_schema_extra=_not_modelled("AssetImport"),
+    )
+
+    @field_validator("input_encoding")
+    @classmethod
+    def _sources_are_utf8(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # The sections come first: a file a source generates is UTF-8 (reconciler/data/writer.py).
+        sourced = [name for name in FILE_SECTIONS if getattr(info.data.get(name), "source", None) is not None]
+        if value is not None and sourced and codecs.lookup(value).name != _UTF8:
+            raise ValueError(
+                f"the files that sources generate are UTF-8 ({', '.join(sourced)}): "
+                "with a source, input_encoding must be UTF-8 or left out"
+            )
+        return value
 
     @model_validator(mode="after")
     def _imports_something(self) -> AssetImportSpec:
-        if self.assets is None and self.glossaries is None and self.data_products is None:
-            raise ValueError("nothing to import: give at least one of assets, glossaries, data_products")
+        if all(getattr(self, name) is None for name in FILE_SECTIONS):
+            raise ValueError(f"nothing to import: give at least one of {', '.join(FILE_SECTIONS)}")
         return self
 
 
@@ -661,7 +834,8 @@ class LineageSection(_Model):
 
 
 class LineageOptions(_Model):
-    """`.options(...)` of the LineageBuilder; omitted means the package's own defaults."""
+    """`.options(...)` of the LineageBuilder, and the package's other options; omitted means the
+    package's own defaults."""
 
     input_handling: InputHandling = Field(
         default="partial",
@@ -673,11 +847,23 @@ class LineageOptions(_Model):
         default=None, description="The CSV field separator, one character."
     )
     batch_size: BatchSize | None = Field(default=None, description="Assets saved per API call.")
+    cm_handling: CmHandling | None = Field(
+        default=None,
+        description="Custom metadata columns of the lineage processes: ignore, merge or overwrite.",
+    )
+    tag_handling: TagHandling | None = Field(
+        default=None, description="Atlan tags of the lineage processes: ignore, append, replace or remove."
+    )
 
 
 class LineageBuilderSpec(_SpecCommon):
     lineage: LineageSection = Field(description="The lineage CSV file.")
     options: LineageOptions | None = Field(default=None, description="`.options(...)`.")
+    parameters: LineageBuilderParameters = Field(
+        default_factory=dict,
+        description=_PARAMETERS_DESCRIPTION,
+        json_schema_extra=_not_modelled("LineageBuilder"),
+    )
 
 
 def _adopt_matches(prefix: str, adopt: str | None) -> None:

@@ -57,7 +57,8 @@ def field_reference() -> str:
         ]
         lines.append("")
     lines += [
-        "`remove_attributes` takes attribute names the asset-import package accepts:",
+        "`remove_attributes` takes any attribute name. Atlan's UI offers these, and a name outside them is a",
+        "warning:",
         f"for assets and data products {', '.join(f'`{a}`' for a in ASSET_ATTRIBUTES)};",
         f"for glossaries also {', '.join(f'`{a}`' for a in GLOSSARY_ATTRIBUTES[len(ASSET_ATTRIBUTES) :])}.",
         "",
@@ -144,12 +145,12 @@ def _type_text(annotation: Any) -> str:
             return "list"  # of items of several shapes (an inline template): the JSON Schema says which
         return f"list of {_type_text(item)}"
     if origin is dict:
-        return "map of string to string"
+        return f"map of string to {_type_text(get_args(annotation)[1])}"
     if origin in (Union, types.UnionType):
         return " or ".join(_type_text(a) for a in get_args(annotation) if a is not type(None))
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return "mapping"
-    return {str: "string", int: "integer", bool: "boolean"}.get(annotation, str(annotation))
+    return {str: "string", int: "integer", bool: "boolean", float: "number"}.get(annotation, str(annotation))
 
 
 REFERENCE_START = "<!-- field-reference:start -->\n"

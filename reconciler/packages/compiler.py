@@ -4,9 +4,12 @@ The output equals ``AssetImport()...to_workflow()`` / ``LineageBuilder()...to_wo
 pyatlan 10.0.0 serialised with ``by_alias=True, exclude_none=True`` (pinned by
 tests/test_compile_matches_sdk.py against the SDK's own request fixtures): the same
 labels, annotations, templateRef, parameter names, order, values and JSON types, and the same
-credential payload. Only the name differs (derived, not an epoch) and the reconciler adds its
-tracking labels and annotations (``reconciler.dev/*``; never a secret). ``${env:NAME}``
-references are resolved from an injected mapping, so compiling is a pure function.
+credential payload. The options the SDK cannot set are written as the packages name them
+(../shared/atlan-csv-formats.md §6.2, §9.2; tests/expected/requests/), and only when set: the
+package's defaults stay its own. ``spec.parameters`` come last, as written. Only the name
+differs (derived, not an epoch) and the reconciler adds its tracking labels and annotations
+(``reconciler.dev/*``; never a secret). ``${env:NAME}`` references are resolved from an injected
+mapping, so compiling is a pure function.
 """
 
 from __future__ import annotations
@@ -21,17 +24,23 @@ from reconciler.errors import ManifestError, Problem
 from reconciler.manifest.loader import AnyManifest, FieldPath, LoadedManifest
 from reconciler.manifest.models import (
     ADLS,
-    ENV_REFERENCE,
     GCS,
     S3,
     AssetImportManifest,
-    AssetsAdvanced,
     AssetsSection,
-    DataProductsSection,
-    GlossariesSection,
     LineageBuilderManifest,
     ManifestEnviron,
+    ParameterValue,
+    TagsSection,
     parse_pointer,
+    resolve_references,
+)
+from reconciler.manifest.parameters import (
+    DELTA_OPTIONS,
+    FILE_SECTIONS,
+    LINEAGE_OPTIONS,
+    SDK_SECTIONS,
+    options_of,
 )
 from reconciler.packages import sharing
 from reconciler.packages.identity import (
@@ -276,8 +285,7 @@ class _Resolver:
     ) -> str:
         names: list[str] = []
 
-        def substitute(match: Any) -> str:
-            name = match.group(1)
+        def substitute(name: str) -> str:
             names.append(name)
             if isinstance(self.environ, ManifestEnviron) and not self.environ.allows(name):
                 self.refused.append((path, name, self.environ.allowed))
@@ -287,7 +295,7 @@ class _Resolver:
                 return ""
             return self.environ[name]
 
-        resolved = ENV_REFERENCE.sub(substitute, value).replace("$${", "${")
+        resolved = resolve_references(value, substitute)
         if secret:
             unresolved = {p for p, _ in self.missing} | {p for p, _, _ in self.refused}
             if names and not resolved.strip() and path not in unresolved:
@@ -350,6 +358,17 @@ def compile_workflow(
         env_fields=resolver.env_fields,
         files=_placed(files, parameters, credential, manifest),
     )
+
+
+def request_parameters(manifest: AnyManifest, environ: Mapping[str, str]) -> dict[str, Any]:
+    """The task parameters ``manifest`` compiles to, name -> value; a missing variable reads as
+    empty (export compares with the live workflow's, before it writes any reference back)."""
+    resolver = _Resolver(environ)
+    if isinstance(manifest, AssetImportManifest):
+        listed = _asset_import_parameters(manifest, resolver)
+    else:
+        listed = _lineage_builder_parameters(manifest, resolver)
+    return {parameter["name"]: parameter["value"] for parameter in listed}
 
 
 def _placed(
@@ -541,17 +560,24 @@ def _optional(params: list[dict[str, Any]], values: Mapping[str, Any]) -> None:
     params.extend(_param(key, value) for key, value in values.items() if value is not None)
 
 
-# -- AssetImport (asset_import.py) --
+def _passed_through(r: _Resolver, given: Mapping[str, ParameterValue]) -> list[dict[str, Any]]:
+    """``spec.parameters``, in the manifest's order, after every parameter the manifest models."""
+    return [
+        _text_param(r, name, ("spec", "parameters", name), value)
+        if isinstance(value, str)
+        else _param(name, value)
+        for name, value in given.items()
+    ]
+
+
+# -- AssetImport (pyatlan's asset_import.py, and the package options it lacks: csv-formats §6.2) --
 
 
 def _asset_import_parameters(manifest: AssetImportManifest, r: _Resolver) -> list[dict[str, Any]]:
     spec = manifest.spec
     params = [_param("import_type", "CLOUD"), _param("cloud_source", CREDENTIAL_PLACEHOLDER)]
-    sections: list[tuple[str, AssetsSection | GlossariesSection | DataProductsSection | None]] = [
-        ("assets", spec.assets),
-        ("glossaries", spec.glossaries),
-        ("data_products", spec.data_products),
-    ]
+    _optional(params, {"input_encoding": spec.input_encoding})
+    sections = [(key, getattr(spec, key)) for key in FILE_SECTIONS]
     for key, section in sections:
         if section is None:
             continue
@@ -559,34 +585,39 @@ def _asset_import_parameters(manifest: AssetImportManifest, r: _Resolver) -> lis
         params += [
             _text_param(r, f"{key}_prefix", (*at, "prefix"), section.prefix),
             _text_param(r, f"{key}_key", (*at, "object_key"), section.object_key),
-            _param(f"{key}_upsert_semantic", section.input_handling),
         ]
-        advanced = section.advanced
-        if advanced is None:
-            continue
-        # The SDK always sends *_attr_to_overwrite from *_advanced(), as the JSON text "null"
-        # when no list was given (json.dumps(None)); kept for byte-equal requests.
-        removed = advanced.remove_attributes
-        params.append(
-            _param(
-                f"{key}_attr_to_overwrite",
-                "null" if removed is None else json.dumps(list(removed), separators=(",", ":")),
+        if not isinstance(section, TagsSection):
+            params.append(_param(f"{key}_upsert_semantic", section.input_handling))
+        if isinstance(section, AssetsSection) and section.delta is not None:
+            # Only what is written: the package's defaults are its own (delta, archive, all).
+            delta = section.delta
+            _optional(
+                params, {parameter: getattr(delta, field) for field, parameter in DELTA_OPTIONS.items()}
             )
-        )
-        values: dict[str, Any] = {f"{key}_fail_on_errors": advanced.fail_on_errors}
-        if isinstance(advanced, AssetsAdvanced):
-            values["assets_case_sensitive"] = advanced.case_sensitive_match
-            values["assets_table_view_agnostic"] = advanced.is_table_view_agnostic
-        values[f"{key}_field_separator"] = advanced.field_separator
-        values[f"{key}_batch_size"] = advanced.batch_size
-        _optional(params, values)
+        if section.advanced is not None:
+            _optional(params, _advanced(key, section.advanced))
+    # The SDK always sends the three *_config (to_workflow()); tags_config only with a tags file.
     for key, section in sections:
-        configured = section is not None and section.advanced is not None
-        params.append(_param(f"{key}_config", "advanced" if configured else "default"))
-    return params
+        if key in SDK_SECTIONS or section is not None:
+            configured = section is not None and section.advanced is not None
+            params.append(_param(f"{key}_config", "advanced" if configured else "default"))
+    return params + _passed_through(r, spec.parameters)
 
 
-# -- LineageBuilder (lineage_builder.py) --
+def _advanced(key: str, advanced: Any) -> dict[str, Any]:
+    """The parameters of a section's ``advanced:`` block (an ``*Advanced`` model), in order."""
+    values: dict[str, Any] = {}
+    for name, parameter in options_of(key):
+        value = getattr(advanced, name)
+        if name == "remove_attributes":
+            # The SDK always sends *_attr_to_overwrite from *_advanced(), as the JSON text "null"
+            # when no list was given (json.dumps(None)); kept for byte-equal requests.
+            value = "null" if value is None else json.dumps(list(value), separators=(",", ":"))
+        values[parameter] = value
+    return values
+
+
+# -- LineageBuilder (pyatlan's lineage_builder.py, and cm_handling/tag_handling: csv-formats §9.2) --
 
 
 def _lineage_builder_parameters(manifest: LineageBuilderManifest, r: _Resolver) -> list[dict[str, Any]]:
@@ -598,16 +629,8 @@ def _lineage_builder_parameters(manifest: LineageBuilderManifest, r: _Resolver) 
         _param("lineage_import_type", "CLOUD"),
         _param("cloud_source", CREDENTIAL_PLACEHOLDER),
     ]
-    options = spec.options
-    if options is not None:
+    if spec.options is not None:
         _optional(
-            params,
-            {
-                "lineage_upsert_semantic": options.input_handling,
-                "lineage_fail_on_errors": options.fail_on_errors,
-                "lineage_case_sensitive": options.case_sensitive_match,
-                "field_separator": options.field_separator,
-                "batch_size": options.batch_size,
-            },
+            params, {parameter: getattr(spec.options, field) for field, parameter in LINEAGE_OPTIONS.items()}
         )
-    return params
+    return params + _passed_through(r, spec.parameters)

@@ -41,9 +41,7 @@ from reconciler.manifest.loader import (
     load_text,
 )
 from reconciler.manifest.models import (
-    AssetsSection,
-    DataProductsSection,
-    GlossariesSection,
+    ImportSection,
     LineageBuilderManifest,
     Source,
     is_absolute,
@@ -169,10 +167,9 @@ def has_source(manifest: AnyManifest) -> bool:
     if isinstance(manifest, LineageBuilderManifest):
         return manifest.spec.lineage.source is not None
     spec = manifest.spec
-    return (
-        (spec.assets is not None and spec.assets.source is not None)
-        or (spec.glossaries is not None and spec.glossaries.source is not None)
-        or (spec.data_products is not None and spec.data_products.source is not None)
+    return any(
+        section is not None and section.source is not None
+        for section in (spec.assets, spec.glossaries, spec.data_products, spec.tags)
     )
 
 
@@ -185,10 +182,11 @@ def file_sections(manifest: AnyManifest) -> list[tuple[Section, Source, str]]:
         return [] if source is None else [("lineage", source, separator)]
     spec = manifest.spec
     found: list[tuple[Section, Source, str]] = []
-    sections: tuple[tuple[Section, AssetsSection | GlossariesSection | DataProductsSection | None], ...] = (
+    sections: tuple[tuple[Section, ImportSection | None], ...] = (
         ("assets", spec.assets),
         ("glossaries", spec.glossaries),
         ("data_products", spec.data_products),
+        ("tags", spec.tags),
     )
     for name, section in sections:
         if section is not None and section.source is not None:

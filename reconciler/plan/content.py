@@ -61,6 +61,7 @@ class RowDiff:
     changed: int
     removed: int
     rows: tuple[RowChange, ...]
+    before_rows: int = 0  # rows of the file replaced (by identity): what a share of removals is of
 
     @property
     def counts(self) -> str:
@@ -121,7 +122,7 @@ def diff_rows(
         rows = tuple(
             RowChange(r.op, tuple((c, _shown(c, v, masked)) for c, v in r.identity), r.cells) for r in rows
         )
-    return RowDiff(added, changed, len(removed), rows)
+    return RowDiff(added, changed, len(removed), rows, before_rows=len(old.records))
 
 
 def _columns(first: Mapping[str, str], second: Mapping[str, str]) -> Iterator[str]:
@@ -318,6 +319,7 @@ def content_as_dict(change: ContentChange) -> dict[str, Any]:
         "added": diff.added,
         "changed": diff.changed,
         "removed": diff.removed,
+        "before_rows": diff.before_rows,
         "rows": [
             {
                 "op": row.op,
@@ -339,5 +341,11 @@ def content_from_dict(data: Mapping[str, Any]) -> ContentChange:
         )
         for row in data["rows"]
     )
-    diff = RowDiff(int(data["added"]), int(data["changed"]), int(data["removed"]), rows)
+    diff = RowDiff(
+        int(data["added"]),
+        int(data["changed"]),
+        int(data["removed"]),
+        rows,
+        before_rows=int(data.get("before_rows", 0)),
+    )
     return ContentChange(data["section"], data["object"], data["before_digest"], data["after_digest"], diff)

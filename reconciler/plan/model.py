@@ -63,6 +63,10 @@ class ReasonCode(StrEnum):
     CLAIMED_RUN_NOT_STARTED = "claimed-run-not-started"
     # data: (section, "+2 ~1 -0 rows"), plus "uploaded" when the object holds the new file already
     CONTENT_CHANGED = "content-changed"
+    # A file imported with delta.semantic full: what it removes (reconciler/plan/replacement.py).
+    # data: (section, removal "archive" or "purge", rows removed, rows of the previous file, both
+    # "" when no new file is planned; "switch" when the import turns to full replacement, else "")
+    FULL_REPLACEMENT = "full-replacement"
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,11 +222,11 @@ class PruneLimit:
     def __str__(self) -> str:
         return f"{self.value:g}%" if self.percent else f"{self.value:g}"
 
-    def describe(self) -> str:
-        """What the limit was understood as, in words."""
+    def describe(self, whole: str = "the managed workflows", unit: str = "workflow") -> str:
+        """What the limit was understood as, in words: a share of ``whole``, or a count of ``unit``s."""
         if self.percent:
-            return f"{self} of the managed workflows"
-        return f"{self.value:g} workflow{'' if self.value == 1 else 's'} (a count)"
+            return f"{self} of {whole}"
+        return f"{self.value:g} {unit}{'' if self.value == 1 else 's'} (a count)"
 
     def allows(self, archiving: int, managed: int) -> bool:
         if self.percent:

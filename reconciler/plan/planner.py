@@ -60,6 +60,7 @@ from reconciler.plan.normalise import (
     view_fields,
     workflow_view,
 )
+from reconciler.plan.replacement import full_replacement, limit_words, replacement_refusal, replacements
 
 _MISSING = object()
 _NOTHING_KEPT = KeptLive()
@@ -183,6 +184,7 @@ def _plan(
         if current is not None and not lookups[current.name]:
             by_name.pop(current.name, None)
 
+    _check_replacements(items, max_prune, notes)
     protected = [w for w in orphans if w.annotations.get(PROTECT_ANNOTATION) == "true"]
     doomed = [w for w in orphans if w not in protected]
     if prune:
@@ -222,6 +224,17 @@ def managed_by_manifest(
         else:
             managed[manifest] = workflow
     return managed, clashes
+
+
+def _check_replacements(items: Sequence[PlannedWorkflow], limit: PruneLimit, notes: list[str]) -> None:
+    """Full replacement removes assets as prune removes workflows: under the same limit."""
+    counted = [(item, reason) for item, reason in replacements(items) if reason.data[2] not in ("", "0")]
+    for item, reason in counted:
+        refusal = replacement_refusal(item, reason, limit)
+        if refusal:
+            raise PlanningError(refusal)
+    if counted:
+        notes.append(f"--max-prune {limit} is read as at most {limit_words(limit)} per full replacement")
 
 
 def _check_prune(archiving: int, managed: int, limit: PruneLimit) -> None:
@@ -304,13 +317,19 @@ def _plan_one(
         annotations[APPLIED_ANNOTATION] = _applied(written, env_fields, _NOTHING_KEPT)
         missing = (Reason(ReasonCode.ADOPT_TARGET_MISSING, (item.adopt,)),) if item.adopt else ()
         first_run = ("first-run",) if policy != "never" else ()
+        replacing = full_replacement(written["parameters"], None, content.changes if content else ())
         return planned(
             workflow=item.compiled.name,
             after=masked_view(after, env_fields),
             masked=tuple(sorted(env_fields)),
             action=Action.CREATE,
             steps=(*(content.uploads if content else ()), Create(submit=policy != "never")),
-            reasons=(*missing, Reason(ReasonCode.NOT_ON_TENANT, first_run), *_content_reasons(content)),
+            reasons=(
+                *missing,
+                Reason(ReasonCode.NOT_ON_TENANT, first_run),
+                *_content_reasons(content),
+                *((replacing,) if replacing else ()),
+            ),
             annotations=annotations,
             credentials_changed=credential is not None,
             content=content.changes if content else (),
@@ -385,6 +404,11 @@ def _plan_one(
     annotations.update({k: live.annotations[k] for k in _CONTENT_RECORDS if k in live.annotations})
     content = _content(item, live.annotations, reads)
     reasons += _content_reasons(content)
+    replacing = full_replacement(
+        written["parameters"], before["parameters"], content.changes if content else ()
+    )
+    if replacing:
+        reasons.append(replacing)
     # New content calls for a run, unless an adoption finds it in place already (as an unchanged
     # workflow adopted calls for none).
     content_runs = content is not None and policy != "never" and not (adopting and content.all_in_place)

@@ -22,6 +22,7 @@ from reconciler.plan.model import (
     Reason,
     ReasonCode,
 )
+from reconciler.plan.replacement import describe_replacement, removals, replacement_detail, replacements
 from reconciler.render.escape import html_code, html_text, md_code, md_fence, md_text, terminal_text
 from reconciler.render.formats import OutputFormat, in_format
 from reconciler.render.terminal import marked, paint, paint_mark, paint_mark_line, table_lines
@@ -95,6 +96,8 @@ def describe(reason: Reason) -> str:
     if code is ReasonCode.CONTENT_CHANGED:
         uploaded = "; uploaded already, not run yet" if "uploaded" in data[2:] else ""
         return f"content changed: {data[0]} ({data[1]}{uploaded})"
+    if code is ReasonCode.FULL_REPLACEMENT:
+        return describe_replacement(reason)
     return _WORDS[code]
 
 
@@ -160,7 +163,7 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
         mark = symbol(item)
         actions = ", ".join(a.value for a in item.actions)
         lines.append(f"  {paint_mark(mark, color)} {_names(item)}  [{actions}]")
-        lines += [f"      # {terminal_text(describe(reason))}" for reason in item.reasons]
+        lines += [_reason_line(reason, color) for reason in item.reasons]
         for change in item.changes:
             line = terminal_text(change_line(change))
             lines.append("      " + paint_mark_line(line, color))
@@ -183,6 +186,12 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _reason_line(reason: Reason, color: bool) -> str:
+    line = f"      # {terminal_text(describe(reason))}"
+    # What full replacement removes is as dangerous as a prune: in the colour of an archive.
+    return paint(line, "bold red", color) if reason.code is ReasonCode.FULL_REPLACEMENT else line
+
+
 def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT, marker: str = MARKDOWN_MARKER) -> str:
     """A PR comment: the summary first, one row per change, details collapsed, under ``limit``."""
     head = [
@@ -195,6 +204,11 @@ def render_markdown(plan: Plan, *, limit: int = MARKDOWN_LIMIT, marker: str = MA
     changing = [item for item in plan.items if not item.is_noop]
     if not changing:
         head.append("No changes. The tenant matches the manifests.")
+    # As prominent as a prune: what full replacement removes stands above the table.
+    head += [
+        f"> **Full replacement** {md_code(item.address)}: {md_text(replacement_detail(reason))}"
+        for item, reason in replacements(changing)
+    ]
     head += [f"> {md_text(note)}" for note in plan.notes]
     table = ["", "| | workflow | actions | reason |", "|---|---|---|---|"] if changing else []
     table += [
@@ -256,10 +270,27 @@ def plan_as_dict(plan: Plan) -> dict[str, Any]:
                 "before": item.before,
                 "after": item.after,
                 "content": [content_as_dict(change) for change in item.content],
+                "full_replacement": _replacement_as_dict(item),
             }
             for item in plan.items
         ],
     }
+
+
+def _replacement_as_dict(item: PlannedWorkflow) -> dict[str, Any] | None:
+    """What full replacement removes with this item (reconciler/plan/replacement.py), or None."""
+    for _, reason in replacements([item]):
+        section, removal, counted, _, switch = reason.data
+        removed, previous = removals(reason)
+        return {
+            "section": section,
+            "removal": removal,
+            "removed": removed if counted else None,
+            "previous_rows": previous if counted else None,
+            "switching": bool(switch),
+            "message": describe_replacement(reason),
+        }
+    return None
 
 
 def render_json(plan: Plan) -> str:

@@ -81,8 +81,8 @@ def test_a_valid_manifest_has_no_problems() -> None:
         ),
         (
             "    object_key: a.csv",
-            "    object_key: a.csv\n    advanced: {remove_attributes: [synonyms]}",
-            "spec.assets.advanced.remove_attributes[0]: expected one of certificateStatus,",
+            "    object_key: a.csv\n    advanced: {remove_attributes: [certificate-status]}",
+            "spec.assets.advanced.remove_attributes[0]: 'certificate-status' is not an attribute name",
         ),
         # cron and time zone
         (
@@ -109,7 +109,7 @@ def test_a_valid_manifest_has_no_problems() -> None:
         (
             "  assets:\n    prefix: /p\n    object_key: a.csv\n",
             "  protect: true\n",
-            "m.yaml:6:3: spec: nothing to import: give at least one of assets, glossaries, data_products",
+            "m.yaml:6:3: spec: nothing to import: give at least one of assets, glossaries, data_products, tags",
         ),
         # apiVersion and kind
         (
