@@ -59,7 +59,7 @@ DEMO_COPY := $(DEMO_STATE)/manifests
 DEMO_DATA := $(DEMO_COPY)/data/glossary-export.csv
 DEMO := $(DEMO_ENV) $(DEMO_TARGET) RECONCILER_STATE_DIR=$(DEMO_STATE) $(RUN) reconciler
 
-demo: setup  ## plan -> apply (uploads, runs) -> plan; then a one-row data edit: plan -> apply (upload, rerun) -> plan
+demo: setup  ## plan -> apply (uploads, runs) -> plan; then a one-row data edit: plan -> apply (upload, rerun) -> plan; then what the imports created
 	rm -rf $(DEMO_STATE)
 	$(DEMO) validate $(MANIFESTS)
 	$(DEMO) plan $(MANIFESTS)
@@ -74,6 +74,8 @@ demo: setup  ## plan -> apply (uploads, runs) -> plan; then a one-row data edit:
 	@echo "--- apply --wait: the first run of that workflow ends, then the file is uploaded and run again"
 	$(DEMO) apply --auto-approve --wait $(DEMO_COPY)
 	$(DEMO) plan --detailed-exitcode $(DEMO_COPY)
+	@echo "--- what the imports created in the emulator's local catalog (the sandbox)"
+	$(DEMO) emulator catalog
 
 lint: setup  ## ruff, mypy, the import layering contracts and zizmor on the action and workflows
 	$(RUN) ruff check .

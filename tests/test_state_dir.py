@@ -207,6 +207,9 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (manifests / "assets.yaml").write_text(
         text.replace("${env:AWS_SECRET_ACCESS_KEY}", "${env:STATE_DIR_TEST_SECRET}")
     )
+    (tmp_path / "data").mkdir()  # its data source, so that the uploaded file is in the state too
+    shutil.copy(EXAMPLES / "data" / "snowflake-assets.csv", tmp_path / "data")
+    monkeypatch.chdir(tmp_path)  # outside git, data sources must be under the current directory
     monkeypatch.setenv("STATE_DIR_TEST_SECRET", SECRET)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIASTATEDIR")
     monkeypatch.setenv("RECONCILER_TARGET", "embedded")
