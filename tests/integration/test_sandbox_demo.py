@@ -73,3 +73,34 @@ def test_the_demos_imports_fill_the_catalog_and_one_edited_row_is_one_update(
     assert "created 0, updated 1," in imported
     terms = catalog(capsys, "--type", "AtlasGlossaryTerm", "--name", "Client")["assets"]
     assert [t["attributes"]["certificateStatus"] for t in terms] == ["VERIFIED"]  # type: ignore[index]
+
+
+def test_a_run_that_fails_its_import_fails_apply_wait_with_the_line(
+    tmp_path: Path, demo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file that reconciler's own checks accept but the package would reject (a term whose
+    glossary does not exist) fails its run; ``apply --wait`` exits 1 and says where, and drift
+    shows the same first error."""
+    project = tmp_path / "project"
+    (project / "data").mkdir(parents=True)
+    (project / "data" / "terms.csv").write_text(
+        "typeName,name,qualifiedName,anchor\nAtlasGlossary,Sales,,\nAtlasGlossaryTerm,Revenue,,Finance\n"
+    )
+    (project / "terms.yaml").write_text(
+        "apiVersion: reconciler/v1\nkind: AssetImport\nmetadata: {name: terms}\nspec:\n"
+        "  glossaries:\n    prefix: /terms\n    object_key: terms.csv\n    input_handling: upsert\n"
+        "    source: data/terms.csv\n"
+    )
+    capsys.readouterr()
+    assert cli.main(["apply", "--auto-approve", "--wait", str(project / "terms.yaml")]) == 1
+    out = capsys.readouterr().out
+    [failed] = [
+        line for line in out.splitlines() if "AssetImport.terms" in line and "failed (run Failed)" in line
+    ]
+    assert "ended Failed: glossaries line 3, column anchor: " in failed
+    assert "Finance" in failed
+    assert "AssetImport.terms  glossaries  created 1, updated 0, restored 0, skipped 0, failed 1" in out
+
+    capsys.readouterr()
+    assert cli.main(["drift", str(project / "terms.yaml")]) == 3
+    assert "glossaries line 3, column anchor: " in capsys.readouterr().out
