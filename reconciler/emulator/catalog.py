@@ -33,6 +33,8 @@ from typing import Any, NamedTuple, TypedDict, Unpack
 
 import orjson
 
+from reconciler.emulator.sqlite import connect
+
 ACTIVE = "ACTIVE"
 DELETED = "DELETED"  # Atlan's status for an archived (soft-deleted) asset
 GLOSSARY_TYPES = frozenset({"AtlasGlossaryTerm", "AtlasGlossaryCategory"})
@@ -129,17 +131,10 @@ class Catalog:
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            if self.path != ":memory:":
-                Path(self.path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30.0)
-            if self.path != ":memory:":
-                conn.execute("PRAGMA journal_mode=WAL")
-                # An import commits a transaction every batch (5,000 for 100,000 rows at the
-                # default 20): syncing at WAL checkpoints doubled its time (benchmarks/
-                # import_rows.py). A sandbox may lose its last writes to a power cut, no more.
-                conn.execute("PRAGMA synchronous=OFF")
-            conn.executescript(_SCHEMA)
-            self._conn = conn
+            # An import commits a transaction every batch (5,000 for 100,000 rows at the default
+            # 20): syncing at WAL checkpoints doubled its time (benchmarks/import_rows.py). A
+            # sandbox may lose its last writes to a power cut, no more.
+            self._conn = connect(self.path, _SCHEMA, synchronous="OFF")
         return self._conn
 
     def close(self) -> None:

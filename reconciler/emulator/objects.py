@@ -41,6 +41,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from reconciler.emulator.sqlite import connect
+
 TENANT = "tenant"
 KINDS = ("s3", "gcs", "adls")
 MAX_KEY_BYTES = 1024  # S3's limit
@@ -217,12 +219,7 @@ class ObjectStore:
 
     def _index(self) -> sqlite3.Connection:
         if self._conn is None:
-            conn = sqlite3.connect(
-                self.root / _INDEX, check_same_thread=False, isolation_level=None, timeout=30
-            )
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(_SCHEMA)
-            self._conn = conn
+            self._conn = connect(self.root / _INDEX, _SCHEMA)
         return self._conn
 
     def close(self) -> None:

@@ -44,6 +44,7 @@ from reconciler.emulator.runs import (
     seeded_rng,
     seeded_uuid,
 )
+from reconciler.emulator.sqlite import connect
 
 API_VERSION = "argoproj.io/v1alpha1"
 DEFAULT_NAMESPACE = "default"
@@ -313,13 +314,7 @@ class Store:
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            if self.path != ":memory:":
-                Path(self.path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30.0)
-            if self.path != ":memory:":
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute("PRAGMA synchronous=NORMAL")
-            conn.executescript(_SCHEMA)
+            conn = connect(self.path, _SCHEMA)
             _migrate_runs(conn)
             _migrate_credentials(conn)
             self._conn = conn
