@@ -104,3 +104,49 @@ def test_a_run_that_fails_its_import_fails_apply_wait_with_the_line(
     capsys.readouterr()
     assert cli.main(["drift", str(project / "terms.yaml")]) == 3
     assert "glossaries line 3, column anchor: " in capsys.readouterr().out
+
+
+def test_full_replacement_is_guarded_by_the_plan_and_carried_out_by_the_sandbox(
+    tmp_path: Path, demo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issues 17 and 18 together: rows removed from a file under ``delta.semantic: full`` are
+    refused past --max-prune, planned as archives when allowed, and archived by the run."""
+    project = tmp_path / "full"
+    (project / "data").mkdir(parents=True)
+    data = project / "data" / "assets.csv"
+    tables = "".join(f"Table,{{{{snowflake/prod}}}}/DB/S/{n},{n},snowflake\n" for n in "ABCD")
+    data.write_text(
+        "typeName,qualifiedName,name,connectorType\nConnection,{{snowflake/prod}},prod,snowflake\n" + tables
+    )
+    manifest = project / "full.yaml"
+    manifest.write_text(
+        "apiVersion: reconciler/v1\nkind: AssetImport\nmetadata: {name: full}\nspec:\n  assets:\n"
+        "    prefix: /full\n    object_key: assets.csv\n    input_handling: upsert\n"
+        "    delta: {semantic: full, removal: archive}\n    source: data/assets.csv\n"
+    )
+    assert cli.main(["apply", "--auto-approve", "--wait", str(manifest)]) == 0
+    data.write_text(
+        "\n".join(line for line in data.read_text().splitlines() if "/S/C" not in line and "/S/D" not in line)
+        + "\n"
+    )
+
+    capsys.readouterr()
+    assert cli.main(["plan", str(manifest)]) == 1
+    assert (
+        "refusing full replacement: AssetImport.full would archive 2 of the 5 assets"
+        in capsys.readouterr().err
+    )
+    assert cli.main(["apply", "--auto-approve", "--wait", "--max-prune", "50%", str(manifest)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "# full replacement: 2 assets not in the new file will be archived (40% of the previous file's 5 rows)"
+        in out
+    )
+    assert "AssetImport.full  assets  created 0, updated 0, restored 3, skipped 0, failed 0, deleted 2" in out
+    tables_now = catalog(capsys, "--type", "Table")["assets"]
+    assert sorted((t["attributes"]["name"], t["status"]) for t in tables_now) == [  # type: ignore[index, union-attr]
+        ("A", "ACTIVE"),
+        ("B", "ACTIVE"),
+        ("C", "DELETED"),
+        ("D", "DELETED"),
+    ]
