@@ -104,6 +104,7 @@ bench: setup setup-sdk  ## start-up, rendering 1M CSV rows, then the scale bench
 	$(RUN) python benchmarks/startup.py
 	$(RUN) python benchmarks/render_rows.py
 	$(RUN) python benchmarks/content_plan.py
+	$(RUN) python benchmarks/import_rows.py
 	$(RUN) python benchmarks/scale.py
 
 clean:  ## remove the environments and local state
