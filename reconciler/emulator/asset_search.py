@@ -90,6 +90,38 @@ _PARENTS: dict[str, str] = {
     **dict.fromkeys(("S3Bucket", "S3Object"), "S3"),
 }
 _EVERY_TYPE = frozenset({"Asset", "Referenceable"})
+# Atlan's index matches type names whatever their case: pyatlan's find_connections_by_name asks for
+# `__typeName.keyword: CONNECTION` (client/common/asset.py FindConnectionsByName) and finds them.
+_TYPE_FIELDS = frozenset({"__typeName", "__typeName.keyword", "__superTypeNames", "__superTypeNames.keyword"})
+_KNOWN_TYPES = {name.casefold(): name for name in (*_PARENTS, "Referenceable")}
+
+
+def canonical_types(query: Any) -> Any:
+    """``query`` with every type name a ``term`` or ``terms`` clause asks of a type field spelled
+    as the catalog spells it (``CONNECTION`` -> ``Connection``); other clauses as they are."""
+    if isinstance(query, list):
+        return [canonical_types(item) for item in query]
+    if not isinstance(query, Mapping):
+        return query
+    rewritten: dict[str, Any] = {}
+    for kind, body in query.items():
+        if kind in ("term", "terms") and isinstance(body, Mapping):
+            rewritten[kind] = {
+                field: _canonical(value) if field in _TYPE_FIELDS else value for field, value in body.items()
+            }
+        else:
+            rewritten[kind] = canonical_types(body)
+    return rewritten
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, str):
+        return _KNOWN_TYPES.get(value.casefold(), value)
+    if isinstance(value, list):
+        return [_canonical(item) for item in value]
+    if isinstance(value, Mapping) and "value" in value:
+        return {**value, "value": _canonical(value["value"])}
+    return value
 
 
 @functools.lru_cache(maxsize=1024)
@@ -319,7 +351,7 @@ def parse(body: Any, *, now: float) -> AssetSearch:
             f" but was [{start + size}]",
             "illegal_argument_exception",
         )
-    query, post_filter = dsl.get("query"), dsl.get("post_filter")
+    query, post_filter = canonical_types(dsl.get("query")), canonical_types(dsl.get("post_filter"))
     predicate = compile_query(query, now=now)
     post = compile_query(post_filter, now=now)
     # Without a sort, Atlan orders by score, all equal for filters: the guid keeps pages stable.

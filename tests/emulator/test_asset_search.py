@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from reconciler.emulator import EmulatorServer
 from reconciler.emulator.asset_search import (
     MAX_RESULT_WINDOW,
+    canonical_types,
     entity_answer,
     parse,
     search,
@@ -545,3 +546,41 @@ def test_atlas_error_answers(
     assert response.status_code == status
     assert response.json()["errorCode"] == code
     assert response.json()["errorMessage"]
+
+
+@pytest.mark.parametrize(
+    ("clause", "expected"),
+    [
+        ({"term": {"__typeName.keyword": "CONNECTION"}}, {"term": {"__typeName.keyword": "Connection"}}),
+        (
+            {"term": {"__typeName.keyword": {"value": "table"}}},
+            {"term": {"__typeName.keyword": {"value": "Table"}}},
+        ),
+        (
+            {"terms": {"__superTypeNames.keyword": ["sql", "Nope"]}},
+            {"terms": {"__superTypeNames.keyword": ["SQL", "Nope"]}},
+        ),
+        ({"term": {"name.keyword": "CONNECTION"}}, {"term": {"name.keyword": "CONNECTION"}}),
+        (
+            {
+                "bool": {
+                    "filter": [
+                        {"term": {"__typeName.keyword": "atlasglossaryterm"}},
+                        {"prefix": {"__typeName": "conn"}},
+                    ]
+                }
+            },
+            {
+                "bool": {
+                    "filter": [
+                        {"term": {"__typeName.keyword": "AtlasGlossaryTerm"}},
+                        {"prefix": {"__typeName": "conn"}},
+                    ]
+                }
+            },
+        ),
+    ],
+)
+def test_type_names_match_whatever_their_case(clause: dict[str, Any], expected: dict[str, Any]) -> None:
+    """pyatlan's find_connections_by_name asks for ``CONNECTION``; Atlan's index finds Connections."""
+    assert canonical_types(clause) == expected

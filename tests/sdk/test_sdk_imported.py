@@ -70,6 +70,7 @@ def test_the_sdk_counts_and_pages_the_imported_terms(observed: dict[str, Any]) -
 @pytest.mark.sdk
 def test_the_sdk_reads_imported_assets_and_processes(observed: dict[str, Any]) -> None:
     assert observed["connection"].startswith("default/snowflake/")
+    assert observed["connections_by_name"] == [observed["connection"]]
     assert observed["orders"] == "ORDERS"
     assert observed["tables"] == 2
     assert observed["processes"] == [["ORDERS > DAILY", ["CUSTOMERS", "ORDERS"], 1]]
