@@ -18,6 +18,7 @@ warnings.simplefilter("ignore", DeprecationWarning)  # the legacy workflow clien
 
 import httpx  # noqa: E402
 from pyatlan.client.atlan import AtlanClient  # noqa: E402
+from pyatlan.errors import AtlanError  # noqa: E402
 from pyatlan.model.assets import AtlasGlossaryTerm, Connection, Process, Table  # noqa: E402
 from pyatlan.model.enums import AssetInputHandling, AtlanConnectorType, AtlanWorkflowPhase, SortOrder  # noqa: E402
 from pyatlan.model.file import PresignedURLRequest  # noqa: E402
@@ -100,10 +101,11 @@ connection = next(
     )
 )
 out["connection"] = connection.qualified_name
-out["connections_by_name"] = [
-    c.qualified_name
-    for c in client.asset.find_connections_by_name("production", AtlanConnectorType.SNOWFLAKE)
-]
+try:  # observed, not raised: the other observations stand on their own
+    found = client.asset.find_connections_by_name("production", AtlanConnectorType.SNOWFLAKE)
+    out["connections_by_name"] = [c.qualified_name for c in found]
+except AtlanError as exc:
+    out["connections_by_name"] = {"error": type(exc).__name__}
 orders = client.asset.get_by_qualified_name(f"{connection.qualified_name}/DB/RAW/ORDERS", Table)
 out["orders"] = orders.name
 out["tables"] = FluentSearch().where(FluentSearch.asset_type(Table)).count(client)
