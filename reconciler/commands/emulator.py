@@ -128,11 +128,16 @@ _LISTED = 200  # entities listed in text; -o json lists all
 
 
 def _database(db: Path | None) -> Path:
+    """``--db``, or the embedded emulator's database; typer.Exit(1) for a bad setting."""
     if db is not None:
         return db
+    from reconciler.errors import ReconcilerError
     from reconciler.settings import load_settings
 
-    return load_settings().state_dir / "emulator.db"
+    try:
+        return load_settings().state_dir / "emulator.db"
+    except ReconcilerError as exc:
+        raise _fail(str(exc)) from exc
 
 
 def _fail(message: str) -> typer.Exit:
@@ -166,16 +171,12 @@ def catalog_command(
     connection with what it holds, counts by type, and (with --type or --name) the assets."""
     from reconciler.emulator.catalog import Catalog
     from reconciler.emulator.catalog_view import summarise
-    from reconciler.errors import ReconcilerError
     from reconciler.render.escape import terminal_text
     from reconciler.render.terminal import table_lines
 
     if output not in ("text", "json"):
         raise _fail(f"--output must be text or json, not {output!r}")
-    try:
-        database = _database(db)
-    except ReconcilerError as exc:
-        raise _fail(str(exc)) from exc
+    database = _database(db)
     if not database.is_file():
         documents: list[dict[str, Any]] = []
         counts: dict[str, dict[str, int]] = {}
@@ -236,12 +237,8 @@ def reset_command(
 ) -> None:
     """Empty the emulator's catalog (its workflows, runs and files stay)."""
     from reconciler.emulator.catalog import Catalog
-    from reconciler.errors import ReconcilerError
 
-    try:
-        database = _database(db)
-    except ReconcilerError as exc:
-        raise _fail(str(exc)) from exc
+    database = _database(db)
     if not database.is_file():
         sys.stdout.write(f"Nothing to reset: no emulator state at {database}.\n")
         return

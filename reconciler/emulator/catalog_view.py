@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.emulator.catalog import ACTIVE, Catalog
+from reconciler.emulator.catalog import ACTIVE
 
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z][a-z]*|[a-z]+|\d+")
 # Type names whose everyday word is not their last CamelCase word, lower-cased.
@@ -128,8 +128,3 @@ def _owner(
         if inside and (best is None or len(group.qualified_name) > len(best.qualified_name)):
             best = group
     return best
-
-
-def summary_line(catalog: Catalog) -> str:
-    """One line per group, ``; ``-separated: what the demo prints after its imports."""
-    return "; ".join(group.describe() for group in summarise(catalog.select())) or "the catalog is empty"

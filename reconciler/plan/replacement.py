@@ -87,8 +87,7 @@ def replacement_refusal(item: PlannedWorkflow, reason: Reason, limit: PruneLimit
     removed, previous = removals(reason)
     if not removed:
         return None
-    allowed = limit.allows(removed, previous) if limit.percent else removed <= limit.value
-    if allowed:
+    if limit.allows(removed, previous):
         return None
     removal = reason.data[1]
     return (
